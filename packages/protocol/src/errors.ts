@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * Stable error codes. Clients branch on `code`, never on `message`; codes are only ever added,
+ * never renamed or reused. Each carries the HTTP status the server answers with.
+ */
+export const errorStatus = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
+  UNAUTHENTICATED: 401,
+  SESSION_EXPIRED: 401,
+  INVALID_CREDENTIALS: 401,
+  MFA_REQUIRED: 401,
+  MFA_SETUP_REQUIRED: 403,
+  MFA_INVALID_CODE: 401,
+  MFA_NOT_ENROLLED: 409,
+  MFA_ALREADY_ENROLLED: 409,
+  PASSKEY_VERIFICATION_FAILED: 401,
+  FORBIDDEN: 403,
+  ORIGIN_MISMATCH: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  EMAIL_TAKEN: 409,
+  INVITE_INVALID: 410,
+  WEAK_PASSWORD: 422,
+  LAST_ADMIN: 409,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof errorStatus;
+export const errorCodes = Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]];
+
+export const ErrorBody = z.strictObject({
+  error: z.strictObject({
+    code: z.enum(errorCodes),
+    message: z.string(),
+    /** Seconds until a rate-limited request may be retried. */
+    retryAfterSeconds: z.number().int().nonnegative().optional(),
+    /** Which fields failed validation, as dotted paths. */
+    issues: z.array(z.strictObject({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;

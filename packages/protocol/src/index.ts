@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './common.js';
+export * from './account.js';
+export * from './org.js';
+export * from './auth.js';
+export * from './health.js';

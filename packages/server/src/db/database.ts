@@ -1,0 +1,50 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { databaseKind, type Config } from '../config.js';
+import type { DatabaseSchema } from './schema/index.js';
+import * as m001 from './migrations/001-init.js';
+
+export type Db = Kysely<DatabaseSchema>;
+
+export interface Database {
+  db: Db;
+  kind: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+}
+
+/** Migrations are compiled in, not read from disk, so the bundle and tests run the same set. */
+const migrations: Record<string, Migration> = { '001-init': m001 };
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export function sqlitePath(config: Pick<Config, 'dataDir'>): string {
+  return path.join(config.dataDir, 'consilium.sqlite');
+}
+
+export function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Database {
+  const kind = databaseKind(config);
+  if (kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+    const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind, close: () => db.destroy() };
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const file = new SqliteDatabase(sqlitePath(config));
+  // WAL lets readers run beside the writer; synchronous=FULL makes a committed transaction
+  // survive power loss, which an acknowledged message needs.
+  file.pragma('journal_mode = WAL');
+  file.pragma('synchronous = FULL');
+  file.pragma('foreign_keys = ON');
+  file.pragma('busy_timeout = 5000');
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: file }) });
+  return { db, kind, close: () => db.destroy() };
+}
+
+export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,9 @@
+import type { PartialDB as Organisation } from './organisation.js';
+import type { PartialDB as Department } from './department.js';
+import type { PartialDB as Account } from './account.js';
+import type { PartialDB as Session } from './session.js';
+import type { PartialDB as Mfa } from './mfa.js';
+import type { PartialDB as Invite } from './invite.js';
+import type { PartialDB as SigninAttempt } from './signin-attempt.js';
+
+export type DatabaseSchema = Organisation & Department & Account & Session & Mfa & Invite & SigninAttempt;

@@ -1,0 +1,31 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { Config } from '../config.js';
+
+/** One-time tokens that can appear in a path; never written to a log. */
+const secretPathSegments = /(\/invites\/)[^/?#]+/g;
+
+export function redactUrl(url: string): string {
+  return url.replace(secretPathSegments, '$1[redacted]');
+}
+
+/**
+ * pino options for Fastify: request logs carry method, redacted URL, address and status, never
+ * headers (cookies), bodies (passwords, codes) or query strings.
+ */
+export function loggerOptions(config: Pick<Config, 'logLevel'>): NonNullable<FastifyServerOptions['logger']> {
+  return {
+    level: config.logLevel,
+    redact: {
+      paths: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', '*.password', '*.token', '*.code', '*.secret'],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req: (req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+        method: req.method,
+        url: redactUrl(req.url.split('?')[0] ?? ''),
+        remoteAddress: req.ip ?? req.socket?.remoteAddress,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  };
+}

@@ -1,0 +1,12 @@
+export { loadConfig, ConfigError, ConfigSchema, databaseKind, type Config, type ConfigInput } from './config.js';
+export { startServer, openDeps, type RunningServer } from './server.js';
+export { buildApp } from './app.js';
+export { openDatabase, migrateToLatest, sqlitePath, type Database, type Db } from './db/database.js';
+export type { Deps } from './deps.js';
+export { ConsiliumError } from './errors.js';
+export { seedDemo, DEMO_ORG_NAME, type DemoCredential } from './seed/demo.js';
+export { createOrganisation, listDepartments, createDepartment } from './orgs/service.js';
+export { getOrganisationBySlug, listOrganisations } from './orgs/store.js';
+export { createAccount } from './accounts/service.js';
+export { getAccountByEmail } from './accounts/store.js';
+export { resetMfa } from './mfa/service.js';

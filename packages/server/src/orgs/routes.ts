@@ -1,0 +1,94 @@
+import {
+  API_PREFIX,
+  CreateDepartmentBody,
+  Department,
+  DepartmentList,
+  IdParams,
+  Member,
+  MemberList,
+  Ok,
+  Organisation,
+  SetVerificationBody,
+  UpdateMemberBody,
+  UpdateOrgSettingsBody,
+} from '@consilium/protocol';
+import type { Deps } from '../deps.js';
+import { authOf } from '../http/access.js';
+import { errorResponses, type ZodApp } from '../http/route-types.js';
+import * as orgs from './service.js';
+import * as accounts from '../accounts/service.js';
+import { resetMfa } from '../mfa/service.js';
+import { endAllSessions } from '../sessions/store.js';
+import { iso } from '../deps.js';
+
+/** The admin console's API. Every query is scoped to the caller's own organisation. */
+export function orgRoutes(app: ZodApp, deps: Deps): void {
+  const base = `${API_PREFIX}/org`;
+  const orgOf = (request: Parameters<typeof authOf>[0]) => authOf(request).organisation.id;
+
+  app.get(base, { config: { access: 'member' }, schema: { tags: ['org'], response: { 200: Organisation, ...errorResponses } } }, async (request) =>
+    orgs.getOrganisation(deps, orgOf(request)),
+  );
+
+  app.patch(
+    `${base}/settings`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], body: UpdateOrgSettingsBody, response: { 200: Organisation, ...errorResponses } } },
+    async (request) => orgs.updateSettings(deps, orgOf(request), request.body),
+  );
+
+  app.get(
+    `${base}/departments`,
+    { config: { access: 'member' }, schema: { tags: ['org'], response: { 200: DepartmentList, ...errorResponses } } },
+    async (request) => ({ departments: await orgs.listDepartments(deps, orgOf(request)) }),
+  );
+
+  app.post(
+    `${base}/departments`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], body: CreateDepartmentBody, response: { 200: Department, ...errorResponses } } },
+    async (request) => orgs.createDepartment(deps, orgOf(request), request.body.name),
+  );
+
+  app.get(
+    `${base}/members`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], response: { 200: MemberList, ...errorResponses } } },
+    async (request) => ({ members: await accounts.listMembers(deps, orgOf(request)) }),
+  );
+
+  app.get(
+    `${base}/members/:id`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, response: { 200: Member, ...errorResponses } } },
+    async (request) => accounts.toMember(deps, await accounts.getMember(deps, orgOf(request), request.params.id)),
+  );
+
+  app.patch(
+    `${base}/members/:id`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, body: UpdateMemberBody, response: { 200: Member, ...errorResponses } } },
+    async (request) => accounts.updateMember(deps, orgOf(request), authOf(request).account.id, request.params.id, request.body),
+  );
+
+  app.put(
+    `${base}/members/:id/verification`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, body: SetVerificationBody, response: { 200: Member, ...errorResponses } } },
+    async (request) => accounts.setVerification(deps, orgOf(request), authOf(request).account.id, request.params.id, request.body),
+  );
+
+  app.post(
+    `${base}/members/:id/reset-mfa`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, response: { 200: Ok, ...errorResponses } } },
+    async (request) => {
+      const member = await accounts.getMember(deps, orgOf(request), request.params.id);
+      await resetMfa(deps, member.id);
+      return { ok: true as const };
+    },
+  );
+
+  app.delete(
+    `${base}/members/:id/sessions`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, response: { 200: Ok, ...errorResponses } } },
+    async (request) => {
+      const member = await accounts.getMember(deps, orgOf(request), request.params.id);
+      await endAllSessions(deps.db, member.id, 'revoked', iso(deps.now()));
+      return { ok: true as const };
+    },
+  );
+}
