@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { createAccount, createOrganisation, loadConfig, startServer, type RunningServer } from '@consilium/server';
+import type { Role } from '@consilium/protocol';
+
+export const PASSWORD = 'e2e password for a fictional doctor';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface E2eServer extends RunningServer {
+  origin: string;
+  stop(): Promise<void>;
+}
+
+/** The real server with the built web app, on a free port reached as http://localhost:PORT. */
+export async function startE2eServer(): Promise<E2eServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'consilium-e2e-'));
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  const config = loadConfig(
+    { host: '127.0.0.1', port, dataDir, publicUrl: origin, logLevel: 'warn', webDir: path.resolve('packages/web/dist') },
+    {},
+  );
+  const server = await startServer(config);
+  return {
+    ...server,
+    origin,
+    stop: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function seedPerson(server: RunningServer, orgName: string, email: string, role: Role) {
+  const org = await createOrganisation(server.deps, orgName, { requireMfa: true, idleTimeoutMinutes: 15 });
+  return createAccount(server.deps, { organisationId: org.id, email, displayName: `E2E ${role}`, role, departmentId: null, password: PASSWORD });
+}
+
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Collects console errors and CSP violations; a strict CSP must not be violated by our own app. */
+export function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m: ConsoleMessage) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  return problems;
+}

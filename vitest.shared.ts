@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+/** Tests run against the TypeScript sources, not the build in dist/. */
+export const sourceAliases = {
+  '@consilium/protocol': src('protocol'),
+  '@consilium/server': src('server'),
+};
+
+/**
+ * With CONSILIUM_TEST_REPORT_DIR set (CI), each run also writes vitest's JSON report there as
+ * `<name>.json`, so .ci/run can add up passes and failures across runs.
+ */
+export function reportOptions(name: string) {
+  const dir = process.env.CONSILIUM_TEST_REPORT_DIR;
+  if (!dir) return {};
+  return { reporters: ['default', 'json'], outputFile: { json: `${dir}/${name}.json` } };
+}
