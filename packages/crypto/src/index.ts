@@ -1,0 +1,3 @@
+export * from './merkle/index.js';
+export * from './note/index.js';
+export * from './mls/index.js';

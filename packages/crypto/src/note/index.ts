@@ -1,0 +1,11 @@
+export type { Checkpoint } from './checkpoint.js';
+export { formatCheckpoint, openCheckpoint, parseCheckpoint } from './checkpoint.js';
+export { formatKeyId, noteKeyId } from './key-id.js';
+export { NoteError } from './note-error.js';
+export type { NoteErrorCode } from './note-error.js';
+export type { NoteSignature, OpenedNote } from './signed-note.js';
+export { openNote, signNote } from './signed-note.js';
+export type { NoteSigner } from './signer-key.js';
+export { formatSignerKey, generateNoteKey, parseSignerKey } from './signer-key.js';
+export type { NoteVerifier } from './verifier-key.js';
+export { formatVerifierKey, parseVerifierKey } from './verifier-key.js';
