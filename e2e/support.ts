@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
-import { createAccount, createOrganisation, loadConfig, startServer, type RunningServer } from '@consilium/server';
+import { createAccount, createOrganisation, loadConfig, startServer, systemActor, type RunningServer } from '@consilium/server';
 import type { Role } from '@consilium/protocol';
 
 export const PASSWORD = 'e2e password for a fictional doctor';
@@ -47,7 +47,7 @@ export async function startE2eServer(): Promise<E2eServer> {
 
 export async function seedPerson(server: RunningServer, orgName: string, email: string, role: Role) {
   const org = await createOrganisation(server.deps, orgName, { requireMfa: true, idleTimeoutMinutes: 15 });
-  return createAccount(server.deps, { organisationId: org.id, email, displayName: `E2E ${role}`, role, departmentId: null, password: PASSWORD });
+  return createAccount(server.deps, systemActor(org.id), { organisationId: org.id, email, displayName: `E2E ${role}`, role, departmentId: null, password: PASSWORD });
 }
 
 export async function launchChromium(): Promise<Browser> {

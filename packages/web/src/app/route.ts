@@ -1,0 +1,68 @@
+import { useSyncExternalStore } from 'react';
+
+export const adminTabs = ['members', 'invitations', 'departments', 'settings'] as const;
+export type AdminTab = (typeof adminTabs)[number];
+
+/** Every screen the address can name. The hash keeps the server's SPA fallback trivial. */
+export type Route =
+  | { name: 'home' }
+  | { name: 'profile' }
+  | { name: 'admin'; tab: AdminTab }
+  | { name: 'invite'; token: string }
+  | { name: 'not-found' };
+
+const isAdminTab = (value: string | undefined): value is AdminTab => adminTabs.some((tab) => tab === value);
+
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  const [first, second, ...rest] = parts;
+  if (first === undefined) return { name: 'home' };
+  if (first === 'profile' && second === undefined) return { name: 'profile' };
+  if (first === 'admin' && rest.length === 0) {
+    if (second === undefined) return { name: 'admin', tab: 'members' };
+    if (isAdminTab(second)) return { name: 'admin', tab: second };
+  }
+  if (first === 'invite' && second && rest.length === 0) return { name: 'invite', token: decodeURIComponent(second) };
+  return { name: 'not-found' };
+}
+
+export function routeHref(route: Route): string {
+  switch (route.name) {
+    case 'home':
+    case 'not-found':
+      return '#/';
+    case 'profile':
+      return '#/profile';
+    case 'admin':
+      return `#/admin/${route.tab}`;
+    case 'invite':
+      return `#/invite/${encodeURIComponent(route.token)}`;
+  }
+}
+
+/** `replace` keeps the current entry out of history (used to drop a spent invite token). */
+export function navigate(route: Route, options: { replace?: boolean } = {}): void {
+  const href = routeHref(route);
+  if (options.replace) window.location.replace(href);
+  else window.location.hash = href;
+}
+
+let navigatedSinceLoad = false;
+
+function subscribe(onChange: () => void): () => void {
+  const handle = () => {
+    navigatedSinceLoad = true;
+    onChange();
+  };
+  window.addEventListener('hashchange', handle);
+  return () => window.removeEventListener('hashchange', handle);
+}
+
+/** True once the user has moved between screens; page headings take focus only then. */
+export const hasNavigatedSinceLoad = () => navigatedSinceLoad;
+
+const currentHash = () => window.location.hash;
+
+export function useRoute(): Route {
+  return parseRoute(useSyncExternalStore(subscribe, currentHash));
+}

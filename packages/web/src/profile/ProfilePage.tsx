@@ -1,0 +1,15 @@
+import { PageHeading } from '../ui/PageHeading';
+import { AccountSection } from './AccountSection';
+import { SessionsSection } from './SessionsSection';
+import { TwoStepSection } from './TwoStepSection';
+
+export function ProfilePage() {
+  return (
+    <div className="page">
+      <PageHeading>Profile</PageHeading>
+      <AccountSection />
+      <TwoStepSection />
+      <SessionsSection />
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+import { useRef, type MouseEvent } from 'react';
+import type { Route } from '../app/route';
+import { useActiveSession } from '../app/active-session';
+import { ProfilePage } from '../profile/ProfilePage';
+import { AdminPage } from '../admin/AdminPage';
+import { TopBar } from './TopBar';
+import { ConversationSidebar } from './ConversationSidebar';
+import { ConversationPlaceholder } from './ConversationPlaceholder';
+import { NotFoundView } from './NotFoundView';
+
+/** The signed-in frame: top bar, the conversation list on the messenger screen, and the main area. */
+export function AppShell({ route }: { route: Route }) {
+  const { me } = useActiveSession();
+  const main = useRef<HTMLElement>(null);
+  const skipToMain = (event: MouseEvent) => {
+    // A real #fragment would be read as a route; move focus by hand instead.
+    event.preventDefault();
+    main.current?.focus();
+  };
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main-content" onClick={skipToMain}>
+        Skip to main content
+      </a>
+      <TopBar route={route} />
+      <div className={`workspace${route.name === 'home' ? ' workspace-messenger' : ''}`}>
+        {route.name === 'home' && <ConversationSidebar />}
+        <main id="main-content" ref={main} tabIndex={-1} className="main">
+          {route.name === 'home' && <ConversationPlaceholder />}
+          {route.name === 'profile' && <ProfilePage />}
+          {route.name === 'admin' && (me.account.role === 'admin' ? <AdminPage tab={route.tab} /> : <NotFoundView reason="forbidden" />)}
+          {(route.name === 'not-found' || route.name === 'invite') && <NotFoundView reason="missing" />}
+        </main>
+      </div>
+    </div>
+  );
+}

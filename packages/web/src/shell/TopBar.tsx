@@ -1,0 +1,47 @@
+import type { Route } from '../app/route';
+import { useActiveSession } from '../app/active-session';
+import { BrandMark } from '../ui/BrandMark';
+import { roleLabels } from '../ui/labels';
+
+function NavLink({ href, current, children }: { href: string; current: boolean; children: string }) {
+  return (
+    <a href={href} className="nav-link" aria-current={current ? 'page' : undefined}>
+      {children}
+    </a>
+  );
+}
+
+export function TopBar({ route }: { route: Route }) {
+  const { me, signOut } = useActiveSession();
+  return (
+    <header className="topbar">
+      <div className="topbar-brand">
+        <BrandMark />
+        <span className="topbar-product">Consilium</span>
+        <span className="topbar-org">{me.organisation.name}</span>
+      </div>
+      <nav className="topbar-nav" aria-label="Main">
+        <NavLink href="#/" current={route.name === 'home'}>
+          Conversations
+        </NavLink>
+        <NavLink href="#/profile" current={route.name === 'profile'}>
+          Profile
+        </NavLink>
+        {me.account.role === 'admin' && (
+          <NavLink href="#/admin/members" current={route.name === 'admin'}>
+            Admin
+          </NavLink>
+        )}
+      </nav>
+      <div className="topbar-user">
+        <span className="topbar-identity">
+          <span className="topbar-name">{me.account.displayName}</span>
+          <span className="topbar-role">{roleLabels[me.account.role]}</span>
+        </span>
+        <button type="button" className="button button-secondary button-small" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+
+/** Where `npm run dev` forwards API calls: a server started with `consilium serve`. */
+const devApiTarget = process.env.CONSILIUM_DEV_API ?? 'http://localhost:8080';
+
+export default defineConfig({
+  root: here('.'),
+  plugins: [react()],
+  resolve: {
+    // The protocol package is TypeScript source; bundle it directly rather than its tsc output.
+    alias: { '@consilium/protocol': here('../protocol/src/index.ts') },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    // The server's CSP allows no inline script: the polyfill would be injected inline.
+    modulePreload: { polyfill: false },
+    // Keep assets as files so img-src/font-src 'self' need nothing extra.
+    assetsInlineLimit: 0,
+  },
+  server: {
+    proxy: {
+      // The server refuses writes whose Origin is not its public URL, so present that origin.
+      '/api': { target: devApiTarget, changeOrigin: true, headers: { origin: devApiTarget } },
+    },
+  },
+});
