@@ -5,6 +5,7 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 /** Tests run against the TypeScript sources, not the build in dist/. */
 export const sourceAliases = {
   '@consilium/protocol': src('protocol'),
+  '@consilium/crypto': src('crypto'),
   '@consilium/server': src('server'),
 };
 

@@ -12,9 +12,14 @@ import {
   resetMfa,
   seedDemo,
   startServer,
+  systemActor,
   type ConfigInput,
   type Deps,
   type DemoCredential,
+  type VerifyReport,
+  verifyLog,
+  checkpointLogs,
+  listLogIds,
 } from '@consilium/server';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -37,11 +42,16 @@ function configFrom(opts: GlobalOptions, extra: Partial<ConfigInput> = {}) {
   });
 }
 
-/** Opens the database (migrating it), runs `fn`, and always closes. */
-async function withDeps<T>(opts: GlobalOptions, fn: (deps: Deps) => Promise<T>): Promise<T> {
+/**
+ * Opens the database (migrating it), runs `fn`, and always closes. Commands that change data
+ * sign an audit checkpoint before closing, so their entries are covered without a running server.
+ */
+async function withDeps<T>(opts: GlobalOptions, fn: (deps: Deps) => Promise<T>, { readOnly = false } = {}): Promise<T> {
   const { deps, database } = await openDeps(configFrom(opts, { logLevel: 'silent' }));
   try {
-    return await fn(deps);
+    const result = await fn(deps);
+    if (!readOnly) await checkpointLogs(deps.db, deps.auditKey, deps.now());
+    return result;
   } finally {
     await database.close();
   }
@@ -59,6 +69,12 @@ function printCredentials(credentials: DemoCredential[]) {
   console.log('\nDemo accounts (Demo Hospital; fictional people, passwords random per install):');
   for (const c of credentials) console.log(`  ${c.email.padEnd(width)}  ${c.password}  ${c.role}`);
   console.log('First sign-in asks each account to set up an authenticator app (the organisation requires MFA).\n');
+}
+
+function printReport(report: VerifyReport) {
+  const status = report.ok ? 'OK' : 'FAILED';
+  console.log(`${status}  log ${report.logId}: ${report.entries} entries, ${report.checkpoints} signed checkpoints`);
+  for (const p of report.problems) console.log(`  [${p.kind}] index ${p.index}: ${p.message}`);
 }
 
 export const program = new Command()
@@ -129,7 +145,7 @@ org
   .action(async () => {
     await withDeps(program.opts<GlobalOptions>(), async (deps) => {
       for (const o of await listOrganisations(deps.db)) console.log(`${o.slug}\t${o.name}\t${o.id}`);
-    });
+    }, { readOnly: true });
   });
 
 const user = program.command('user').description('accounts');
@@ -148,7 +164,7 @@ user
     await withDeps(program.opts<GlobalOptions>(), async (deps) => {
       const organisation = await getOrganisationBySlug(deps.db, opts.org);
       if (!organisation) throw new Error(`no organisation with slug "${opts.org}"`);
-      const account = await createAccount(deps, { organisationId: organisation.id, email, displayName: opts.name, role, departmentId: null, password });
+      const account = await createAccount(deps, systemActor(organisation.id), { organisationId: organisation.id, email, displayName: opts.name, role, departmentId: null, password });
       console.log(`created ${role} ${account.email} (id ${account.id}) in ${organisation.name}`);
     });
   });
@@ -161,8 +177,29 @@ user
     await withDeps(program.opts<GlobalOptions>(), async (deps) => {
       const account = await getAccountByEmail(deps.db, email);
       if (!account) throw new Error(`no account ${email}`);
-      await resetMfa(deps, account.id);
+      await resetMfa(deps, systemActor(account.organisation_id), account);
       console.log(`second factors of ${email} removed and sessions ended; they set up a new one at next sign-in`);
     });
   });
 
+
+const audit = program.command('audit').description('the tamper-evident audit log');
+
+audit
+  .command('verify')
+  .description('recompute every audit log from its entries and check it against every signed checkpoint; exit 1 on any problem')
+  .option('--log <id>', 'verify one log (an organisation id, or "deployment")')
+  .action(async (opts: { log?: string }) => {
+    const failed = await withDeps(program.opts<GlobalOptions>(), async (deps) => {
+      const ids = opts.log ? [opts.log] : await listLogIds(deps.db);
+      let bad = 0;
+      for (const id of ids) {
+        const report = await verifyLog(deps.db, deps.auditKey, id);
+        printReport(report);
+        if (!report.ok) bad++;
+      }
+      if (ids.length === 0) console.log('no audit logs yet');
+      return bad;
+    }, { readOnly: true });
+    if (failed > 0) process.exitCode = 1;
+  });

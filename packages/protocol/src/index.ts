@@ -4,3 +4,4 @@ export * from './account.js';
 export * from './org.js';
 export * from './auth.js';
 export * from './health.js';
+export * from './audit.js';

@@ -17,6 +17,7 @@ import { authRoutes } from './auth/routes.js';
 import { meRoutes } from './me/routes.js';
 import { orgRoutes } from './orgs/routes.js';
 import { inviteRoutes } from './invites/routes.js';
+import { auditRoutes } from './audit/routes.js';
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -58,6 +59,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   meRoutes(app, deps);
   orgRoutes(app, deps);
   inviteRoutes(app, deps);
+  auditRoutes(app, deps);
 
   const webIndex = config.webDir && path.join(config.webDir, 'index.html');
   if (webIndex && existsSync(webIndex)) {
@@ -70,9 +72,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   }
 
   app.setNotFoundHandler((request, reply) => {
-    const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && webIndex && existsSync(webIndex);
+    const pathname = request.url.split('?')[0] ?? '';
+    // Client-side routes get the app; a missing file (anything with an extension) is a real 404.
+    const wantsPage = request.method === 'GET' && !pathname.startsWith('/api/') && !/\.[a-z0-9]+$/i.test(pathname) && webIndex && existsSync(webIndex);
     if (wantsPage) return reply.type('text/html; charset=utf-8').sendFile('index.html');
-    return sendError(reply, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+    return sendError(reply, 'NOT_FOUND', `no route ${request.method} ${pathname}`);
   });
 
   return app;

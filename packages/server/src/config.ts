@@ -26,6 +26,8 @@ export const ConfigSchema = z.strictObject({
   webDir: z.string().default(''),
   /** 32 bytes, base64: seals TOTP secrets and keys recovery-code hashes. Default: dataDir/secret.key. */
   secretKey: z.string().optional(),
+  /** C2SP signed-note signer key for audit checkpoints. Default: created in dataDir/audit-signing.key. */
+  auditSigningKey: z.string().optional(),
   signIn: z
     .strictObject({
       windowMinutes: int(1, 1440).default(15),
@@ -51,6 +53,7 @@ const envNames: Record<string, keyof ConfigInput> = {
   CONSILIUM_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   CONSILIUM_WEB_DIR: 'webDir',
   CONSILIUM_SECRET_KEY: 'secretKey',
+  CONSILIUM_AUDIT_SIGNING_KEY: 'auditSigningKey',
   CONSILIUM_SESSION_MAX_HOURS: 'sessionMaxHours',
 };
 

@@ -10,3 +10,6 @@ export { getOrganisationBySlug, listOrganisations } from './orgs/store.js';
 export { createAccount } from './accounts/service.js';
 export { getAccountByEmail } from './accounts/store.js';
 export { resetMfa } from './mfa/service.js';
+export { systemActor, type Actor } from './audit/record.js';
+export { verifyLog, listLogIds, type VerifyReport, type VerifyProblem } from './audit/verify.js';
+export { checkpointLogs } from './audit/checkpointer.js';

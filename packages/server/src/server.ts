@@ -2,8 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { migrateToLatest, openDatabase, type Database } from './db/database.js';
 import { ServerKey } from './secrets/server-key.js';
+import { loadLogKey } from './audit/signing.js';
+import { startCheckpointer } from './audit/checkpointer.js';
 import type { Deps } from './deps.js';
 import { buildApp } from './app.js';
+import { pruneAttempts } from './auth/store.js';
+import { addSeconds, iso } from './deps.js';
+
+/** Sign-in attempts older than this are never read (the throttle window is at most a day). */
+const ATTEMPT_RETENTION_SECONDS = 24 * 3600;
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -17,7 +25,7 @@ export interface RunningServer {
 export async function openDeps(config: Config, now: () => Date = () => new Date()): Promise<{ deps: Deps; database: Database }> {
   const database = openDatabase(config);
   await migrateToLatest(database.db);
-  const deps: Deps = { db: database.db, dbKind: database.kind, config, serverKey: ServerKey.fromConfig(config), now };
+  const deps: Deps = { db: database.db, dbKind: database.kind, config, serverKey: ServerKey.fromConfig(config), auditKey: loadLogKey(config), now };
   return { deps, database };
 }
 
@@ -31,6 +39,13 @@ export async function startServer(config: Config, options: { now?: () => Date } 
     await database.close();
     throw err;
   }
+  const prune = () =>
+    pruneAttempts(deps.db, iso(addSeconds(deps.now(), -ATTEMPT_RETENTION_SECONDS))).catch((err: unknown) =>
+      app.log.warn({ err }, 'pruning sign-in attempts failed'),
+    );
+  const pruner = setInterval(prune, PRUNE_EVERY_MS);
+  pruner.unref();
+  const checkpointer = startCheckpointer(deps.db, deps.auditKey, deps.now, (err) => app.log.error({ err }, 'audit checkpoint failed'));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -40,7 +55,9 @@ export async function startServer(config: Config, options: { now?: () => Date } 
     database,
     url: `http://${host}:${port}`,
     close: async () => {
+      clearInterval(pruner);
       await app.close();
+      await checkpointer.stop();
       await database.close();
     },
   };

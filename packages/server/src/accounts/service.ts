@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Member, Role, SetVerificationBody, UpdateMemberBody } from '@consilium/protocol';
 import { ConsiliumError, notFound } from '../errors.js';
-import { iso, type Deps } from '../deps.js';
+import { inTransaction, iso, type Deps } from '../deps.js';
+import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 import { hashPassword } from '../auth/password.js';
-import { getDepartmentInOrg } from '../orgs/store.js';
+import { getDepartmentInOrg, lockOrganisation } from '../orgs/store.js';
 import { endAllSessions } from '../sessions/store.js';
 import { mfaState } from '../mfa/service.js';
 import * as store from './store.js';
@@ -17,7 +18,8 @@ export interface NewAccount {
   password: string;
 }
 
-export async function createAccount(deps: Deps, input: NewAccount): Promise<store.AccountRow> {
+/** Creates an account; `actor` is who did it (an admin, the CLI, or the invitee accepting). */
+export async function createAccount(deps: Deps, actor: Actor, input: NewAccount): Promise<store.AccountRow> {
   if (await store.getAccountByEmail(deps.db, input.email)) throw new ConsiliumError('EMAIL_TAKEN', 'an account with this e-mail exists');
   if (input.departmentId && !(await getDepartmentInOrg(deps.db, input.organisationId, input.departmentId))) throw notFound('department');
   const row: store.AccountRow = {
@@ -37,7 +39,17 @@ export async function createAccount(deps: Deps, input: NewAccount): Promise<stor
     verified_at: null,
     created_at: iso(deps.now()),
   };
-  await store.insertAccount(deps.db, row);
+  await inTransaction(deps, async (tx) => {
+    await store.insertAccount(tx.db, row);
+    await recordAudit(
+      tx,
+      auditEvent(tx, actor, 'member.created', 'C', {
+        organisationId: input.organisationId,
+        entity: { type: 'account', id: row.id },
+        detail: { role: row.role },
+      }),
+    );
+  });
   return row;
 }
 
@@ -74,39 +86,73 @@ export async function getMember(deps: Deps, organisationId: string, id: string):
   return row;
 }
 
-export async function updateMember(deps: Deps, organisationId: string, actorId: string, id: string, body: UpdateMemberBody): Promise<Member> {
-  const row = await getMember(deps, organisationId, id);
+export async function updateMember(deps: Deps, actor: Actor, id: string, body: UpdateMemberBody): Promise<Member> {
+  const organisationId = actor.organisationId ?? '';
+  await getMember(deps, organisationId, id);
   if (body.departmentId && !(await getDepartmentInOrg(deps.db, organisationId, body.departmentId))) throw notFound('department');
-  const losesAdmin = row.role === 'admin' && row.status === 'active' && ((body.role && body.role !== 'admin') || body.status === 'disabled');
-  if (losesAdmin && (await store.countActiveAdmins(deps.db, organisationId)) <= 1) {
-    throw new ConsiliumError('LAST_ADMIN', 'an organisation keeps at least one active admin');
-  }
-  if (id === actorId && body.status === 'disabled') throw new ConsiliumError('FORBIDDEN', 'you cannot disable your own account');
-  await store.updateAccount(deps.db, id, {
-    ...(body.role !== undefined && { role: body.role }),
-    ...(body.departmentId !== undefined && { department_id: body.departmentId }),
-    ...(body.status !== undefined && { status: body.status }),
-    ...(body.displayName !== undefined && { display_name: body.displayName }),
+  const entity = { type: 'account', id };
+  await inTransaction(deps, async (tx) => {
+    // Lock the organisation, then re-read and count inside the transaction, so two admins
+    // demoting each other at once cannot both pass the last-admin check.
+    await lockOrganisation(tx, organisationId);
+    const current = await getMember(tx, organisationId, id);
+    const losesAdmin =
+      current.role === 'admin' && current.status === 'active' && ((body.role && body.role !== 'admin') || body.status === 'disabled');
+    if (losesAdmin && (await store.countActiveAdmins(tx.db, organisationId)) <= 1) {
+      throw new ConsiliumError('LAST_ADMIN', 'an organisation keeps at least one active admin');
+    }
+    if (id === actor.accountId && body.status === 'disabled') throw new ConsiliumError('FORBIDDEN', 'you cannot disable your own account');
+    await store.updateAccount(tx.db, id, {
+      ...(body.role !== undefined && { role: body.role }),
+      ...(body.departmentId !== undefined && { department_id: body.departmentId }),
+      ...(body.status !== undefined && { status: body.status }),
+      ...(body.displayName !== undefined && { display_name: body.displayName }),
+    });
+    if (body.status === 'disabled') await endAllSessions(tx.db, id, 'disabled', iso(tx.now()));
+    const events = [];
+    if (body.role !== undefined && body.role !== current.role) events.push(auditEvent(tx, actor, 'member.role_changed', 'U', { entity, detail: { from: current.role, to: body.role } }));
+    if (body.status !== undefined && body.status !== current.status) events.push(auditEvent(tx, actor, 'member.status_changed', 'U', { entity, detail: { from: current.status, to: body.status } }));
+    if (body.departmentId !== undefined || body.displayName !== undefined) {
+      events.push(auditEvent(tx, actor, 'member.updated', 'U', { entity, detail: { departmentId: body.departmentId ?? current.department_id, displayNameChanged: body.displayName !== undefined } }));
+    }
+    await recordAudit(tx, ...events);
   });
-  if (body.status === 'disabled') await endAllSessions(deps.db, id, 'disabled', iso(deps.now()));
   return toMember(deps, (await store.getAccount(deps.db, id))!);
+}
+
+export async function revokeMemberSessions(deps: Deps, actor: Actor, id: string): Promise<void> {
+  const member = await getMember(deps, actor.organisationId ?? '', id);
+  await inTransaction(deps, async (tx) => {
+    const ended = await endAllSessions(tx.db, member.id, 'revoked', iso(tx.now()));
+    await recordAudit(tx, auditEvent(tx, actor, 'member.sessions_revoked', 'U', { entity: { type: 'account', id }, detail: { sessions: ended } }));
+  });
 }
 
 /**
  * Records how a professional was verified (register, number, evidence, who, when). Lowering the
  * level clears the licence details so a stale number is never shown as current.
  */
-export async function setVerification(deps: Deps, organisationId: string, actorId: string, id: string, body: SetVerificationBody): Promise<Member> {
-  await getMember(deps, organisationId, id);
+export async function setVerification(deps: Deps, actor: Actor, id: string, body: SetVerificationBody): Promise<Member> {
+  const before = await getMember(deps, actor.organisationId ?? '', id);
   const at = iso(deps.now());
   const unverified = body.level === 'unverified';
-  await store.updateAccount(deps.db, id, {
-    verification_level: body.level,
-    licence_register: body.level === 'licence_verified' ? (body.register ?? null) : null,
-    licence_number: body.level === 'licence_verified' ? (body.licenceNumber ?? null) : null,
-    verification_evidence: unverified ? null : (body.evidence ?? null),
-    verified_by: unverified ? null : actorId,
-    verified_at: unverified ? null : at,
+  const register = body.level === 'licence_verified' ? (body.register ?? null) : null;
+  await inTransaction(deps, async (tx) => {
+    await store.updateAccount(tx.db, id, {
+      verification_level: body.level,
+      licence_register: register,
+      licence_number: body.level === 'licence_verified' ? (body.licenceNumber ?? null) : null,
+      verification_evidence: unverified ? null : (body.evidence ?? null),
+      verified_by: unverified ? null : actor.accountId,
+      verified_at: unverified ? null : at,
+    });
+    await recordAudit(
+      tx,
+      auditEvent(tx, actor, 'member.verification_changed', 'U', {
+        entity: { type: 'account', id },
+        detail: { from: before.verification_level, to: body.level, register },
+      }),
+    );
   });
   return toMember(deps, (await store.getAccount(deps.db, id))!);
 }

@@ -1,6 +1,6 @@
 import { API_PREFIX, Ok, PasskeyAuthenticateBody, PasskeyOptions, RecoveryCodeBody, SignInBody, SignInResult, TotpBody } from '@consilium/protocol';
 import type { Deps } from '../deps.js';
-import { authOf, clearSessionCookie, clientOf, setSessionCookie } from '../http/access.js';
+import { actorOf, authOf, clearSessionCookie, clientOf, setSessionCookie } from '../http/access.js';
 import { errorResponses, type ZodApp } from '../http/route-types.js';
 import { signOut } from '../sessions/service.js';
 import * as auth from './service.js';
@@ -22,7 +22,7 @@ export function authRoutes(app: ZodApp, deps: Deps): void {
     `${base}/sign-out`,
     { config: { access: 'session' }, schema: { tags: ['auth'], response: { 200: Ok, ...errorResponses } } },
     async (request, reply) => {
-      await signOut(deps, authOf(request).session);
+      await signOut(deps, actorOf(request), authOf(request).session);
       clearSessionCookie(reply, deps.config);
       return { ok: true as const };
     },

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Deps } from '../deps.js';
 import { ConsiliumError } from '../errors.js';
 import { authenticate, type AuthenticatedSession, type Client } from '../sessions/service.js';
+import type { Actor } from '../audit/record.js';
 
 /**
  * Who may call a route. Every /api route must declare one (checked at start-up), so a route
@@ -14,8 +15,9 @@ import { authenticate, type AuthenticatedSession, type Client } from '../session
  * - enrolment: a session allowed to add a second factor (forced setup, or fully signed in).
  * - member: fully signed in.
  * - admin: fully signed in, with the admin role in its organisation.
+ * - auditor: fully signed in, admin or security officer (reads the audit log).
  */
-export type Access = 'public' | 'session' | 'mfa-pending' | 'enrolment' | 'member' | 'admin';
+export type Access = 'public' | 'session' | 'mfa-pending' | 'enrolment' | 'member' | 'admin' | 'auditor';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,6 +34,7 @@ const stagesFor: Record<Exclude<Access, 'public'>, SessionStage[]> = {
   enrolment: ['mfa_setup_required', 'active'],
   member: ['active'],
   admin: ['active'],
+  auditor: ['active'],
 };
 
 export function sessionCookieName(config: Pick<Config, 'cookieSecure'>): string {
@@ -57,6 +60,12 @@ export function clientOf(request: FastifyRequest): Client {
   return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null };
 }
 
+/** Who is acting, for the audit log: the session's account and the request's address. */
+export function actorOf(request: FastifyRequest): Actor {
+  const { account } = authOf(request);
+  return { accountId: account.id, role: account.role, organisationId: account.organisation_id, ip: request.ip ?? null };
+}
+
 /** The route's session, which its access level guarantees to be there. */
 export function authOf(request: FastifyRequest): AuthenticatedSession {
   if (!request.auth) throw new ConsiliumError('UNAUTHENTICATED', 'sign in first');
@@ -76,7 +85,8 @@ export function registerAccessControl(app: FastifyInstance, deps: Deps): void {
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith(API_PREFIX)) return;
+    // Decide on the matched route, not the raw URL: the router decodes %61pi to api.
+    if (!request.routeOptions.url?.startsWith(API_PREFIX)) return;
     // Cookies are SameSite=Strict; checking Origin on writes adds a second CSRF barrier.
     const origin = request.headers.origin;
     if (unsafeMethods.has(request.method) && origin && !allowedOrigins.has(origin)) {
@@ -88,7 +98,7 @@ export function registerAccessControl(app: FastifyInstance, deps: Deps): void {
     if (!token) throw new ConsiliumError('UNAUTHENTICATED', 'sign in first');
     let auth: AuthenticatedSession;
     try {
-      auth = await authenticate(deps, token);
+      auth = await authenticate(deps, token, clientOf(request));
     } catch (err) {
       if (err instanceof ConsiliumError && err.code === 'SESSION_EXPIRED') clearSessionCookie(reply, deps.config);
       throw err;
@@ -100,6 +110,9 @@ export function registerAccessControl(app: FastifyInstance, deps: Deps): void {
       throw new ConsiliumError('CONFLICT', 'this session has already passed its second factor');
     }
     if (access === 'admin' && auth.account.role !== 'admin') throw new ConsiliumError('FORBIDDEN', 'this needs the admin role');
+    if (access === 'auditor' && auth.account.role !== 'admin' && auth.account.role !== 'security_officer') {
+      throw new ConsiliumError('FORBIDDEN', 'this needs the admin or security officer role');
+    }
     request.auth = auth;
   });
 }

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { errorStatus, type ErrorBody, type ErrorCode } from '@consilium/protocol';
 import { ConsiliumError } from '../errors.js';
+import { setFallbackSecurityHeaders } from './security-headers.js';
 
 /** Fastify's own error codes that are the client's fault, and what we call them. */
 const frameworkCodes: Record<string, ErrorCode> = {
@@ -36,6 +37,7 @@ export function toErrorReply(error: unknown, request: FastifyRequest, reply: Fas
     }));
     return sendError(reply, 'VALIDATION_FAILED', `request ${error.validationContext ?? 'input'} is invalid`, { issues });
   }
+  if (isUniqueViolation(error)) return sendError(reply, 'CONFLICT', 'that already exists');
   const fe = error as Partial<FastifyError>;
   const mapped = fe.code ? frameworkCodes[fe.code] : undefined;
   if (mapped) return sendError(reply, mapped, fe.message ?? mapped);
@@ -53,5 +55,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
 /** Passed as Fastify's `frameworkErrors`: errors raised before routing (bad URL, long params). */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  setFallbackSecurityHeaders(reply);
   return toErrorReply(error, request, reply);
+}
+
+/** A unique index refused a write that raced past a service's own check (SQLite or PostgreSQL). */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }

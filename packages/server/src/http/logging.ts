@@ -2,10 +2,17 @@ import type { FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
 
 /** One-time tokens that can appear in a path; never written to a log. */
-const secretPathSegments = /(\/invites\/)[^/?#]+/g;
+const secretPathSegments = /(\/invites\/)[^/?#]+/gi;
 
+/** Redacts after percent-decoding, since the router decodes too (/api/v1/%69nvites/<token>). */
 export function redactUrl(url: string): string {
-  return url.replace(secretPathSegments, '$1[redacted]');
+  let decoded = url;
+  try {
+    decoded = decodeURIComponent(url);
+  } catch {
+    // Undecodable paths never reach a route; redact what we can see.
+  }
+  return decoded.replace(secretPathSegments, '$1[redacted]');
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { Config } from '../config.js';
 
@@ -34,7 +34,24 @@ export async function registerSecurityHeaders(app: FastifyInstance, config: Conf
     xFrameOptions: { action: 'deny' },
   });
   app.addHook('onSend', async (request, reply) => {
-    reply.header('permissions-policy', 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()');
-    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    reply.header('permissions-policy', PERMISSIONS_POLICY);
+    // API answers and anything unrouted are never cached (routes are matched after decoding).
+    const route = request.routeOptions.url;
+    if (!route || route.startsWith('/api/')) reply.header('cache-control', 'no-store');
   });
+}
+
+const PERMISSIONS_POLICY = 'camera=(self), microphone=(), geolocation=(), payment=(), usb=()';
+
+/**
+ * For answers Fastify makes before any hook runs (malformed URL, over-long parameter): the
+ * strictest policy, since such a page never needs to load anything.
+ */
+export function setFallbackSecurityHeaders(reply: FastifyReply): void {
+  reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('cache-control', 'no-store');
+  reply.header('permissions-policy', PERMISSIONS_POLICY);
 }

@@ -10,7 +10,7 @@ import {
   Ok,
 } from '@consilium/protocol';
 import type { Deps } from '../deps.js';
-import { authOf } from '../http/access.js';
+import { actorOf, authOf, clientOf } from '../http/access.js';
 import { errorResponses, type ZodApp } from '../http/route-types.js';
 import * as invites from './service.js';
 
@@ -21,8 +21,7 @@ export function inviteRoutes(app: ZodApp, deps: Deps): void {
     admin,
     { config: { access: 'admin' }, schema: { tags: ['org'], body: CreateInviteBody, response: { 200: CreatedInvite, ...errorResponses } } },
     async (request) => {
-      const { organisation, account } = authOf(request);
-      return invites.createInvite(deps, organisation.id, account.id, request.body);
+      return invites.createInvite(deps, actorOf(request), request.body);
     },
   );
 
@@ -34,7 +33,7 @@ export function inviteRoutes(app: ZodApp, deps: Deps): void {
     `${admin}/:id`,
     { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, response: { 200: Ok, ...errorResponses } } },
     async (request) => {
-      await invites.revokeInvite(deps, authOf(request).organisation.id, request.params.id);
+      await invites.revokeInvite(deps, actorOf(request), request.params.id);
       return { ok: true as const };
     },
   );
@@ -50,7 +49,7 @@ export function inviteRoutes(app: ZodApp, deps: Deps): void {
     `${API_PREFIX}/invites/:token/accept`,
     { config: { access: 'public' }, schema: { tags: ['invites'], params: InviteTokenParams, body: AcceptInviteBody, response: { 200: Ok, ...errorResponses } } },
     async (request) => {
-      await invites.acceptInvite(deps, request.params.token, request.body);
+      await invites.acceptInvite(deps, request.params.token, request.body, clientOf(request));
       return { ok: true as const };
     },
   );

@@ -12,7 +12,7 @@ import {
   TotpSetup,
 } from '@consilium/protocol';
 import type { Deps } from '../deps.js';
-import { authOf, setSessionCookie } from '../http/access.js';
+import { actorOf, authOf, setSessionCookie } from '../http/access.js';
 import { errorResponses, type ZodApp } from '../http/route-types.js';
 import { idleLimitSeconds, listSessions, revokeOwnSession } from '../sessions/service.js';
 import { toOrganisation } from '../orgs/service.js';
@@ -47,14 +47,14 @@ export function meRoutes(app: ZodApp, deps: Deps): void {
   app.get(
     `${base}/sessions`,
     { config: { access: 'member' }, schema: { tags: ['me'], response: { 200: SessionList, ...errorResponses } } },
-    async (request) => ({ sessions: await listSessions(deps, authOf(request).session) }),
+    async (request) => ({ sessions: await listSessions(deps, authOf(request).session, authOf(request).organisation) }),
   );
 
   app.delete(
     `${base}/sessions/:id`,
     { config: { access: 'member' }, schema: { tags: ['me'], params: IdParams, response: { 200: Ok, ...errorResponses } } },
     async (request) => {
-      await revokeOwnSession(deps, authOf(request).account.id, request.params.id);
+      await revokeOwnSession(deps, actorOf(request), request.params.id);
       return { ok: true as const };
     },
   );
@@ -69,7 +69,7 @@ export function meRoutes(app: ZodApp, deps: Deps): void {
     `${base}/mfa/totp/confirm`,
     { config: { access: 'enrolment' }, schema: { tags: ['me'], body: TotpBody, response: { 200: RecoveryCodes, ...errorResponses } } },
     async (request, reply) => {
-      const result = await mfa.confirmTotpSetup(deps, authOf(request), request.body.code);
+      const result = await mfa.confirmTotpSetup(deps, authOf(request), actorOf(request), request.body.code);
       if (result.newToken) setSessionCookie(reply, deps.config, result.newToken);
       return { recoveryCodes: result.recoveryCodes };
     },
@@ -79,7 +79,7 @@ export function meRoutes(app: ZodApp, deps: Deps): void {
     `${base}/mfa/totp`,
     { config: { access: 'member' }, schema: { tags: ['me'], response: { 200: Ok, ...errorResponses } } },
     async (request) => {
-      await mfa.removeTotp(deps, authOf(request));
+      await mfa.removeTotp(deps, authOf(request), actorOf(request));
       return { ok: true as const };
     },
   );
@@ -87,7 +87,7 @@ export function meRoutes(app: ZodApp, deps: Deps): void {
   app.post(
     `${base}/mfa/recovery-codes`,
     { config: { access: 'member' }, schema: { tags: ['me'], response: { 200: RecoveryCodes, ...errorResponses } } },
-    async (request) => mfa.regenerateRecoveryCodes(deps, authOf(request)),
+    async (request) => mfa.regenerateRecoveryCodes(deps, authOf(request), actorOf(request)),
   );
 
   app.get(
@@ -106,7 +106,7 @@ export function meRoutes(app: ZodApp, deps: Deps): void {
     `${base}/passkeys`,
     { config: { access: 'enrolment' }, schema: { tags: ['me'], body: PasskeyRegisterBody, response: { 200: RecoveryCodes, ...errorResponses } } },
     async (request, reply) => {
-      const result = await mfa.registerPasskey(deps, authOf(request), request.body);
+      const result = await mfa.registerPasskey(deps, authOf(request), actorOf(request), request.body);
       if (result.newToken) setSessionCookie(reply, deps.config, result.newToken);
       return { recoveryCodes: result.recoveryCodes };
     },
@@ -116,7 +116,7 @@ export function meRoutes(app: ZodApp, deps: Deps): void {
     `${base}/passkeys/:id`,
     { config: { access: 'member' }, schema: { tags: ['me'], params: IdParams, response: { 200: Ok, ...errorResponses } } },
     async (request) => {
-      await mfa.removePasskey(deps, authOf(request), request.params.id);
+      await mfa.removePasskey(deps, authOf(request), actorOf(request), request.params.id);
       return { ok: true as const };
     },
   );

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { MfaMethod, PasskeyRegisterBody, RecoveryCodes, TotpSetup } from '@consilium/protocol';
 import { ConsiliumError, notFound } from '../errors.js';
-import { iso, type Deps } from '../deps.js';
+import { inTransaction, iso, type Deps } from '../deps.js';
+import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 import type { AccountRow } from '../accounts/store.js';
 import type { OrganisationTable } from '../db/schema/organisation.js';
 import { elevateSession, setChallenge, takeChallenge, type AuthenticatedSession } from '../sessions/service.js';
 import * as store from './store.js';
+import { endAllSessions } from '../sessions/store.js';
 import { checkTotp, newTotpSecret, totpUri } from './totp.js';
 import { newRecoveryCodeSet } from './recovery-codes.js';
 import * as webauthn from './passkeys.js';
@@ -66,15 +68,18 @@ export interface EnrolmentResult {
   newToken: string | null;
 }
 
-export async function confirmTotpSetup(deps: Deps, auth: AuthenticatedSession, code: string): Promise<EnrolmentResult> {
+export async function confirmTotpSetup(deps: Deps, auth: AuthenticatedSession, actor: Actor, code: string): Promise<EnrolmentResult> {
   const pending = await store.getTotp(deps.db, auth.account.id);
   if (!pending) throw new ConsiliumError('MFA_NOT_ENROLLED', 'start the authenticator setup first');
   if (pending.confirmed_at) throw new ConsiliumError('MFA_ALREADY_ENROLLED', 'an authenticator app is already set up');
   const secret = deps.serverKey.open(pending.sealed_secret, TOTP_CONTEXT(auth.account.id));
   const step = await checkTotp(secret, code, deps.now(), null);
   if (step === null) throw new ConsiliumError('MFA_INVALID_CODE', 'that code does not match; check the time on your device and try again');
-  await store.confirmTotp(deps.db, auth.account.id, iso(deps.now()), step);
-  return completeEnrolment(deps, auth);
+  return inTransaction(deps, async (tx) => {
+    await store.confirmTotp(tx.db, auth.account.id, iso(tx.now()), step);
+    await recordAudit(tx, auditEvent(tx, actor, 'mfa.totp_enrolled', 'C', { entity: { type: 'account', id: auth.account.id } }));
+    return completeEnrolment(tx, auth);
+  });
 }
 
 /** After a first factor is added: issue recovery codes if none, and finish a forced setup. */
@@ -96,19 +101,25 @@ async function assertMayRemoveFactor(deps: Deps, account: AccountRow, organisati
   if (!hasSecondFactor(after)) await store.deleteRecoveryCodes(deps.db, account.id);
 }
 
-export async function removeTotp(deps: Deps, auth: AuthenticatedSession): Promise<void> {
+export async function removeTotp(deps: Deps, auth: AuthenticatedSession, actor: Actor): Promise<void> {
   const state = await mfaState(deps, auth.account.id);
   if (!state.totp) throw new ConsiliumError('MFA_NOT_ENROLLED', 'no authenticator app is set up');
-  await assertMayRemoveFactor(deps, auth.account, auth.organisation, { ...state, totp: false });
-  await store.deleteTotp(deps.db, auth.account.id);
+  await inTransaction(deps, async (tx) => {
+    await assertMayRemoveFactor(tx, auth.account, auth.organisation, { ...state, totp: false });
+    await store.deleteTotp(tx.db, auth.account.id);
+    await recordAudit(tx, auditEvent(tx, actor, 'mfa.totp_removed', 'D', { entity: { type: 'account', id: auth.account.id } }));
+  });
 }
 
-export async function regenerateRecoveryCodes(deps: Deps, auth: AuthenticatedSession): Promise<RecoveryCodes> {
+export async function regenerateRecoveryCodes(deps: Deps, auth: AuthenticatedSession, actor: Actor): Promise<RecoveryCodes> {
   if (!hasSecondFactor(await mfaState(deps, auth.account.id))) {
     throw new ConsiliumError('MFA_NOT_ENROLLED', 'set up an authenticator app or passkey first');
   }
   const set = newRecoveryCodeSet(deps.serverKey, auth.account.id, iso(deps.now()));
-  await store.replaceRecoveryCodes(deps.db, auth.account.id, set.rows);
+  await inTransaction(deps, async (tx) => {
+    await store.replaceRecoveryCodes(tx.db, auth.account.id, set.rows);
+    await recordAudit(tx, auditEvent(tx, actor, 'mfa.recovery_codes_generated', 'C', { entity: { type: 'account', id: auth.account.id } }));
+  });
   return { recoveryCodes: set.display };
 }
 
@@ -119,21 +130,28 @@ export async function passkeyRegistrationOptions(deps: Deps, auth: Authenticated
   return options;
 }
 
-export async function registerPasskey(deps: Deps, auth: AuthenticatedSession, body: PasskeyRegisterBody): Promise<EnrolmentResult> {
+export async function registerPasskey(deps: Deps, auth: AuthenticatedSession, actor: Actor, body: PasskeyRegisterBody): Promise<EnrolmentResult> {
   const challenge = await takeChallenge(deps, auth.session);
   const credential = await webauthn.verifyRegistration(deps.config, body, challenge);
-  await store.insertPasskey(deps.db, {
-    id: randomUUID(),
+  if (await store.findPasskeyByCredentialId(deps.db, credential.credentialId)) {
+    throw new ConsiliumError('CONFLICT', 'this passkey is already registered');
+  }
+  const id = randomUUID();
+  return inTransaction(deps, async (tx) => {
+    await store.insertPasskey(tx.db, {
+    id,
     account_id: auth.account.id,
     credential_id: credential.credentialId,
     public_key: credential.publicKey,
     sign_count: credential.signCount,
     transports: credential.transports,
     name: body.name,
-    created_at: iso(deps.now()),
+    created_at: iso(tx.now()),
     last_used_at: null,
+    });
+    await recordAudit(tx, auditEvent(tx, actor, 'mfa.passkey_added', 'C', { entity: { type: 'passkey', id }, detail: { name: body.name } }));
+    return completeEnrolment(tx, auth);
   });
-  return completeEnrolment(deps, auth);
 }
 
 export async function listPasskeys(deps: Deps, accountId: string) {
@@ -141,25 +159,24 @@ export async function listPasskeys(deps: Deps, accountId: string) {
   return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
 }
 
-export async function removePasskey(deps: Deps, auth: AuthenticatedSession, id: string): Promise<void> {
+export async function removePasskey(deps: Deps, auth: AuthenticatedSession, actor: Actor, id: string): Promise<void> {
   const state = await mfaState(deps, auth.account.id);
   const passkeys = await store.listPasskeys(deps.db, auth.account.id);
   if (!passkeys.some((p) => p.id === id)) throw notFound('passkey');
-  await assertMayRemoveFactor(deps, auth.account, auth.organisation, { ...state, passkeys: state.passkeys - 1 });
-  await store.deletePasskey(deps.db, auth.account.id, id);
+  await inTransaction(deps, async (tx) => {
+    await assertMayRemoveFactor(tx, auth.account, auth.organisation, { ...state, passkeys: state.passkeys - 1 });
+    await store.deletePasskey(tx.db, auth.account.id, id);
+    await recordAudit(tx, auditEvent(tx, actor, 'mfa.passkey_removed', 'D', { entity: { type: 'passkey', id } }));
+  });
 }
 
 /** Admin or CLI reset for a lost device: removes every factor and ends every session. */
-export async function resetMfa(deps: Deps, accountId: string): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
-    await store.deleteTotp(trx, accountId);
-    await store.deleteAllPasskeys(trx, accountId);
-    await store.deleteRecoveryCodes(trx, accountId);
-    await trx
-      .updateTable('session')
-      .set({ ended_at: iso(deps.now()), end_reason: 'mfa_reset' })
-      .where('account_id', '=', accountId)
-      .where('ended_at', 'is', null)
-      .execute();
+export async function resetMfa(deps: Deps, actor: Actor, account: Pick<AccountRow, 'id' | 'organisation_id'>): Promise<void> {
+  await inTransaction(deps, async (tx) => {
+    await store.deleteTotp(tx.db, account.id);
+    await store.deleteAllPasskeys(tx.db, account.id);
+    await store.deleteRecoveryCodes(tx.db, account.id);
+    await endAllSessions(tx.db, account.id, 'mfa_reset', iso(tx.now()));
+    await recordAudit(tx, auditEvent(tx, actor, 'mfa.reset', 'D', { organisationId: account.organisation_id, entity: { type: 'account', id: account.id } }));
   });
 }

@@ -81,6 +81,11 @@ export function getPasskeyByCredentialId(db: Db, accountId: string, credentialId
     .executeTakeFirst();
 }
 
+/** Any account's passkey with this credential ID (credential IDs are unique deployment-wide). */
+export function findPasskeyByCredentialId(db: Db, credentialId: string) {
+  return db.selectFrom('passkey').select(['id', 'account_id']).where('credential_id', '=', credentialId).executeTakeFirst();
+}
+
 export async function insertPasskey(db: Db, row: Insertable<PasskeyTable>): Promise<void> {
   await db.insertInto('passkey').values(row).execute();
 }

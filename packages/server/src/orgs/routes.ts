@@ -13,13 +13,11 @@ import {
   UpdateOrgSettingsBody,
 } from '@consilium/protocol';
 import type { Deps } from '../deps.js';
-import { authOf } from '../http/access.js';
+import { actorOf, authOf } from '../http/access.js';
 import { errorResponses, type ZodApp } from '../http/route-types.js';
 import * as orgs from './service.js';
 import * as accounts from '../accounts/service.js';
 import { resetMfa } from '../mfa/service.js';
-import { endAllSessions } from '../sessions/store.js';
-import { iso } from '../deps.js';
 
 /** The admin console's API. Every query is scoped to the caller's own organisation. */
 export function orgRoutes(app: ZodApp, deps: Deps): void {
@@ -33,7 +31,7 @@ export function orgRoutes(app: ZodApp, deps: Deps): void {
   app.patch(
     `${base}/settings`,
     { config: { access: 'admin' }, schema: { tags: ['org'], body: UpdateOrgSettingsBody, response: { 200: Organisation, ...errorResponses } } },
-    async (request) => orgs.updateSettings(deps, orgOf(request), request.body),
+    async (request) => orgs.updateSettings(deps, actorOf(request), request.body),
   );
 
   app.get(
@@ -45,7 +43,7 @@ export function orgRoutes(app: ZodApp, deps: Deps): void {
   app.post(
     `${base}/departments`,
     { config: { access: 'admin' }, schema: { tags: ['org'], body: CreateDepartmentBody, response: { 200: Department, ...errorResponses } } },
-    async (request) => orgs.createDepartment(deps, orgOf(request), request.body.name),
+    async (request) => orgs.createDepartment(deps, actorOf(request), request.body.name),
   );
 
   app.get(
@@ -63,13 +61,13 @@ export function orgRoutes(app: ZodApp, deps: Deps): void {
   app.patch(
     `${base}/members/:id`,
     { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, body: UpdateMemberBody, response: { 200: Member, ...errorResponses } } },
-    async (request) => accounts.updateMember(deps, orgOf(request), authOf(request).account.id, request.params.id, request.body),
+    async (request) => accounts.updateMember(deps, actorOf(request), request.params.id, request.body),
   );
 
   app.put(
     `${base}/members/:id/verification`,
     { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, body: SetVerificationBody, response: { 200: Member, ...errorResponses } } },
-    async (request) => accounts.setVerification(deps, orgOf(request), authOf(request).account.id, request.params.id, request.body),
+    async (request) => accounts.setVerification(deps, actorOf(request), request.params.id, request.body),
   );
 
   app.post(
@@ -77,7 +75,7 @@ export function orgRoutes(app: ZodApp, deps: Deps): void {
     { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, response: { 200: Ok, ...errorResponses } } },
     async (request) => {
       const member = await accounts.getMember(deps, orgOf(request), request.params.id);
-      await resetMfa(deps, member.id);
+      await resetMfa(deps, actorOf(request), member);
       return { ok: true as const };
     },
   );
@@ -86,8 +84,7 @@ export function orgRoutes(app: ZodApp, deps: Deps): void {
     `${base}/members/:id/sessions`,
     { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, response: { 200: Ok, ...errorResponses } } },
     async (request) => {
-      const member = await accounts.getMember(deps, orgOf(request), request.params.id);
-      await endAllSessions(deps.db, member.id, 'revoked', iso(deps.now()));
+      await accounts.revokeMemberSessions(deps, actorOf(request), request.params.id);
       return { ok: true as const };
     },
   );

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Department, Organisation, UpdateOrgSettingsBody } from '@consilium/protocol';
 import { ConsiliumError, notFound } from '../errors.js';
-import { iso, type Deps } from '../deps.js';
+import { inTransaction, iso, type Deps } from '../deps.js';
+import { auditEvent, recordAudit, systemActor, type Actor } from '../audit/record.js';
 import type { OrganisationTable } from '../db/schema/organisation.js';
 import * as store from './store.js';
 
@@ -24,7 +25,12 @@ export function slugify(name: string): string {
     .slice(0, 60);
 }
 
-export async function createOrganisation(deps: Deps, name: string, settings: { requireMfa?: boolean; idleTimeoutMinutes?: number } = {}) {
+export async function createOrganisation(
+  deps: Deps,
+  name: string,
+  settings: { requireMfa?: boolean; idleTimeoutMinutes?: number } = {},
+  actor: Actor = systemActor(),
+) {
   const slug = slugify(name);
   if (!slug) throw new ConsiliumError('VALIDATION_FAILED', 'organisation name needs letters or digits');
   if (await store.getOrganisationBySlug(deps.db, slug)) throw new ConsiliumError('CONFLICT', `an organisation "${slug}" exists`);
@@ -36,7 +42,10 @@ export async function createOrganisation(deps: Deps, name: string, settings: { r
     idle_timeout_minutes: settings.idleTimeoutMinutes ?? 15,
     created_at: iso(deps.now()),
   };
-  await store.insertOrganisation(deps.db, row);
+  await inTransaction(deps, async (tx) => {
+    await store.insertOrganisation(tx.db, row);
+    await recordAudit(tx, auditEvent(tx, actor, 'org.created', 'C', { organisationId: row.id, entity: { type: 'organisation', id: row.id }, detail: { name } }));
+  });
   return row;
 }
 
@@ -46,10 +55,14 @@ export async function getOrganisation(deps: Deps, id: string): Promise<Organisat
   return toOrganisation(row);
 }
 
-export async function updateSettings(deps: Deps, id: string, body: UpdateOrgSettingsBody): Promise<Organisation> {
-  await store.updateOrganisation(deps.db, id, {
-    ...(body.requireMfa !== undefined && { require_mfa: body.requireMfa ? 1 : 0 }),
-    ...(body.idleTimeoutMinutes !== undefined && { idle_timeout_minutes: body.idleTimeoutMinutes }),
+export async function updateSettings(deps: Deps, actor: Actor, body: UpdateOrgSettingsBody): Promise<Organisation> {
+  const id = actor.organisationId ?? '';
+  await inTransaction(deps, async (tx) => {
+    await store.updateOrganisation(tx.db, id, {
+      ...(body.requireMfa !== undefined && { require_mfa: body.requireMfa ? 1 : 0 }),
+      ...(body.idleTimeoutMinutes !== undefined && { idle_timeout_minutes: body.idleTimeoutMinutes }),
+    });
+    await recordAudit(tx, auditEvent(tx, actor, 'org.settings_changed', 'U', { entity: { type: 'organisation', id }, detail: { ...body } }));
   });
   return getOrganisation(deps, id);
 }
@@ -59,9 +72,13 @@ export async function listDepartments(deps: Deps, organisationId: string): Promi
   return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
 }
 
-export async function createDepartment(deps: Deps, organisationId: string, name: string): Promise<Department> {
+export async function createDepartment(deps: Deps, actor: Actor, name: string): Promise<Department> {
+  const organisationId = actor.organisationId ?? '';
   if (await store.getDepartmentByName(deps.db, organisationId, name)) throw new ConsiliumError('CONFLICT', 'a department with this name exists');
   const row = { id: randomUUID(), organisation_id: organisationId, name, created_at: iso(deps.now()) };
-  await store.insertDepartment(deps.db, row);
+  await inTransaction(deps, async (tx) => {
+    await store.insertDepartment(tx.db, row);
+    await recordAudit(tx, auditEvent(tx, actor, 'org.department_created', 'C', { entity: { type: 'department', id: row.id }, detail: { name } }));
+  });
   return { id: row.id, name: row.name, createdAt: row.created_at };
 }

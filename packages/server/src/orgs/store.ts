@@ -7,6 +7,14 @@ export function getOrganisation(db: Db, id: string) {
   return db.selectFrom('organisation').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/**
+ * Serialises changes to one organisation's membership rules (PostgreSQL row lock; SQLite
+ * transactions are serialised already). Call inside a transaction.
+ */
+export async function lockOrganisation(deps: { db: Db; dbKind: 'sqlite' | 'postgres' }, id: string): Promise<void> {
+  if (deps.dbKind === 'postgres') await deps.db.selectFrom('organisation').select('id').where('id', '=', id).forUpdate().execute();
+}
+
 export function getOrganisationBySlug(db: Db, slug: string) {
   return db.selectFrom('organisation').selectAll().where('slug', '=', slug).executeTakeFirst();
 }

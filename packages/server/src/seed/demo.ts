@@ -6,6 +6,7 @@ import type { Deps } from '../deps.js';
 import { createOrganisation } from '../orgs/service.js';
 import { getOrganisationBySlug, insertDepartment } from '../orgs/store.js';
 import { createAccount } from '../accounts/service.js';
+import { systemActor } from '../audit/record.js';
 import { updateAccount } from '../accounts/store.js';
 import { iso } from '../deps.js';
 
@@ -57,7 +58,7 @@ export async function seedDemo(deps: Deps): Promise<{ created: boolean; credenti
   let adminId: string | null = null;
   for (const person of PEOPLE) {
     const password = demoPassword();
-    const account = await createAccount(deps, {
+    const account = await createAccount(deps, systemActor(org.id), {
       organisationId: org.id,
       email: person.email,
       displayName: person.name,

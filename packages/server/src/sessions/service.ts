@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { SessionInfo, SessionStage } from '@consilium/protocol';
 import { ConsiliumError, notFound } from '../errors.js';
-import { addSeconds, iso, type Deps } from '../deps.js';
+import { addSeconds, inTransaction, iso, type Deps } from '../deps.js';
 import { hashToken, newToken } from '../secrets/tokens.js';
 import { getAccount, type AccountRow } from '../accounts/store.js';
 import { getOrganisation } from '../orgs/store.js';
 import type { OrganisationTable } from '../db/schema/organisation.js';
 import * as store from './store.js';
+import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 
 /** A session that has not passed its second factor lapses after this long. */
 const PENDING_STAGE_SECONDS = 10 * 60;
@@ -74,14 +75,18 @@ export function idleLimitSeconds(session: Pick<store.SessionRow, 'stage'>, organ
  * Resolves a cookie token to a live session. Ends sessions that passed their absolute lifetime or
  * their organisation's idle limit (HIPAA 164.312(a)(2)(iii) automatic logoff).
  */
-export async function authenticate(deps: Deps, token: string): Promise<AuthenticatedSession> {
+export async function authenticate(deps: Deps, token: string, client: Client = { ip: null, userAgent: null }): Promise<AuthenticatedSession> {
   const session = await store.getLiveSessionByTokenHash(deps.db, hashToken(token));
   if (!session) throw new ConsiliumError('UNAUTHENTICATED', 'sign in first');
   const account = await getAccount(deps.db, session.account_id);
   const organisation = account && (await getOrganisation(deps.db, account.organisation_id));
   const now = deps.now();
   const end = async (reason: string) => {
-    await store.updateSession(deps.db, session.id, { ended_at: iso(now), end_reason: reason });
+    const actor: Actor = { accountId: session.account_id, role: account?.role ?? null, organisationId: account?.organisation_id ?? null, ip: client.ip };
+    await inTransaction(deps, async (tx) => {
+      await store.updateSession(tx.db, session.id, { ended_at: iso(now), end_reason: reason });
+      await recordAudit(tx, auditEvent(tx, actor, 'auth.session_expired', 'E', { entity: { type: 'session', id: session.id }, detail: { reason } }));
+    });
     return new ConsiliumError('SESSION_EXPIRED', 'your session has ended; sign in again');
   };
   if (!account || !organisation || account.status !== 'active') throw await end('disabled');
@@ -95,11 +100,12 @@ export async function authenticate(deps: Deps, token: string): Promise<Authentic
   return { session, account, organisation };
 }
 
-export async function listSessions(deps: Deps, current: store.SessionRow): Promise<SessionInfo[]> {
+/** The account's sessions that still work: not ended, not expired, not idle past the limit. */
+export async function listSessions(deps: Deps, current: store.SessionRow, organisation: OrganisationTable): Promise<SessionInfo[]> {
   const rows = await store.listLiveSessions(deps.db, current.account_id);
-  const now = iso(deps.now());
+  const now = deps.now();
   return rows
-    .filter((r) => r.expires_at > now)
+    .filter((r) => r.expires_at > iso(now) && addSeconds(new Date(r.last_seen_at), idleLimitSeconds(r, organisation)) > now)
     .map((r) => ({
       id: r.id,
       current: r.id === current.id,
@@ -110,13 +116,19 @@ export async function listSessions(deps: Deps, current: store.SessionRow): Promi
     }));
 }
 
-export async function revokeOwnSession(deps: Deps, accountId: string, sessionId: string): Promise<void> {
-  const ended = await store.endSession(deps.db, accountId, sessionId, 'revoked', iso(deps.now()));
-  if (!ended) throw notFound('session');
+export async function revokeOwnSession(deps: Deps, actor: Actor, sessionId: string): Promise<void> {
+  await inTransaction(deps, async (tx) => {
+    const ended = await store.endSession(tx.db, actor.accountId ?? '', sessionId, 'revoked', iso(tx.now()));
+    if (!ended) throw notFound('session');
+    await recordAudit(tx, auditEvent(tx, actor, 'auth.session_revoked', 'U', { entity: { type: 'session', id: sessionId } }));
+  });
 }
 
-export async function signOut(deps: Deps, session: store.SessionRow): Promise<void> {
-  await store.endSession(deps.db, session.account_id, session.id, 'signed_out', iso(deps.now()));
+export async function signOut(deps: Deps, actor: Actor, session: store.SessionRow): Promise<void> {
+  await inTransaction(deps, async (tx) => {
+    await store.endSession(tx.db, session.account_id, session.id, 'signed_out', iso(tx.now()));
+    await recordAudit(tx, auditEvent(tx, actor, 'auth.sign_out', 'E', { entity: { type: 'session', id: session.id } }));
+  });
 }
 
 export async function setChallenge(deps: Deps, sessionId: string, challenge: string): Promise<void> {

@@ -8,6 +8,7 @@ import { loadConfig, type ConfigInput } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
 import { createOrganisation } from '../orgs/service.js';
 import { createAccount } from '../accounts/service.js';
+import { systemActor } from '../audit/record.js';
 import type { Role } from '@consilium/protocol';
 
 /** A clock tests move by hand (idle logoff, invite expiry, TOTP steps). */
@@ -148,7 +149,7 @@ export async function seedOrg(server: TestServer, name: string, settings: { requ
   const org = await createOrganisation(server.deps, name, settings);
   const slug = org.slug;
   const mk = async (local: string, role: Role) => {
-    const a = await createAccount(server.deps, {
+    const a = await createAccount(server.deps, systemActor(org.id), {
       organisationId: org.id,
       email: `${local}@${slug}.test`,
       displayName: `${local} of ${name}`,

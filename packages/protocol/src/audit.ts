@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { Id, Timestamp } from './common.js';
+import { Role } from './account.js';
+
+/**
+ * What the audit log records. Names are `<area>.<what happened>`; they are only ever added.
+ * NEN 7513 asks for: event, date-time, user and role, on whose behalf, which patient (here a
+ * pseudonymous case id), which data, purpose, outcome, source address, and whether an emergency
+ * (break-glass) procedure was used. FHIR R4 AuditEvent carries the same.
+ */
+export const auditEventTypes = [
+  'auth.sign_in',
+  'auth.second_factor',
+  'auth.sign_out',
+  'auth.session_revoked',
+  'auth.session_expired',
+  'mfa.totp_enrolled',
+  'mfa.totp_removed',
+  'mfa.passkey_added',
+  'mfa.passkey_removed',
+  'mfa.recovery_codes_generated',
+  'mfa.reset',
+  'org.created',
+  'org.settings_changed',
+  'org.department_created',
+  'member.created',
+  'member.updated',
+  'member.role_changed',
+  'member.status_changed',
+  'member.verification_changed',
+  'member.sessions_revoked',
+  'invite.created',
+  'invite.revoked',
+  'invite.accepted',
+  'audit.read',
+  'audit.exported',
+] as const;
+export const AuditEventType = z.enum(auditEventTypes);
+export type AuditEventType = z.infer<typeof AuditEventType>;
+
+/** FHIR R4 AuditEvent.action: Create, Read, Update, Delete, Execute. */
+export const AuditAction = z.enum(['C', 'R', 'U', 'D', 'E']);
+export type AuditAction = z.infer<typeof AuditAction>;
+
+export const AuditOutcome = z.enum(['success', 'failure']);
+export type AuditOutcome = z.infer<typeof AuditOutcome>;
+
+/** HL7 v3 PurposeOfUse codes in use here (ETREAT = emergency treatment, i.e. break-glass). */
+export const PurposeOfUse = z.enum(['TREAT', 'ETREAT', 'HOPERAT', 'HSYSADMIN', 'PATRQT']);
+export type PurposeOfUse = z.infer<typeof PurposeOfUse>;
+
+export const AuditEntry = z.strictObject({
+  index: z.number().int().nonnegative(),
+  type: AuditEventType,
+  action: AuditAction,
+  outcome: AuditOutcome,
+  at: Timestamp,
+  organisationId: Id.nullable(),
+  actor: z.strictObject({
+    accountId: Id.nullable(),
+    role: Role.nullable(),
+    /** For failed sign-ins: the e-mail as typed (an account may not exist). */
+    email: z.string().nullable(),
+  }),
+  onBehalfOf: Id.nullable(),
+  /** Pseudonymous case id, never a patient identifier. */
+  caseId: Id.nullable(),
+  entity: z.strictObject({ type: z.string(), id: z.string() }).nullable(),
+  purposeOfUse: PurposeOfUse,
+  networkAddress: z.string().nullable(),
+  emergency: z.boolean(),
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** A time bound in a query, normalised to the stored form (UTC with milliseconds) so text comparison is time comparison. */
+const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
+
+const IndexParam = z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** The caller's organisation log: its identity, key and latest signed checkpoint. */
+export const AuditLogInfo = z.strictObject({
+  logId: z.string(),
+  origin: z.string(),
+  /** C2SP verifier key (`name+keyid+base64`) that signs this deployment's checkpoints. */
+  verifierKey: z.string(),
+  size: z.number().int().nonnegative(),
+  /** Latest signed checkpoint note, or null before the first one. */
+  checkpoint: z.string().nullable(),
+});
+export type AuditLogInfo = z.infer<typeof AuditLogInfo>;
+
+export const InclusionProofQuery = z.strictObject({ index: IndexParam, size: IndexParam });
+export const InclusionProof = z.strictObject({
+  index: z.number().int(),
+  size: z.number().int(),
+  leafHash: z.string(),
+  proof: z.array(z.string()),
+});
+export type InclusionProof = z.infer<typeof InclusionProof>;
+
+export const ConsistencyProofQuery = z.strictObject({ from: IndexParam, to: IndexParam });
+export const ConsistencyProof = z.strictObject({ from: z.number().int(), to: z.number().int(), proof: z.array(z.string()) });
+export type ConsistencyProof = z.infer<typeof ConsistencyProof>;
+
+export const AUDIT_PAGE_MAX = 500;
+
+export const AuditSearchQuery = z.strictObject({
+  actor: Id.optional(),
+  caseId: Id.optional(),
+  type: AuditEventType.optional(),
+  from: Instant.optional(),
+  to: Instant.optional(),
+  /** Page backwards: entries with index below this. */
+  before: IndexParam.optional(),
+  limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).default(100),
+});
+export type AuditSearchQuery = z.infer<typeof AuditSearchQuery>;
+
+export const AuditEntryList = z.strictObject({ entries: z.array(AuditEntry), nextBefore: z.number().int().nullable() });
+export type AuditEntryList = z.infer<typeof AuditEntryList>;
+
+export const AuditExportQuery = z.strictObject({
+  format: z.enum(['csv', 'fhir']),
+  from: Instant.optional(),
+  to: Instant.optional(),
+  caseId: Id.optional(),
+});
+export type AuditExportQuery = z.infer<typeof AuditExportQuery>;
+
+export const AuditVerification = z.strictObject({
+  logId: z.string(),
+  entries: z.number().int(),
+  checkpoints: z.number().int(),
+  ok: z.boolean(),
+  problems: z.array(z.strictObject({ index: z.number().int(), kind: z.string(), message: z.string() })),
+  verifiedAt: Timestamp,
+});
+export type AuditVerification = z.infer<typeof AuditVerification>;

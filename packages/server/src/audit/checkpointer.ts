@@ -1,0 +1,50 @@
+import { formatCheckpoint, signNote } from '@consilium/crypto';
+import type { Db } from '../db/database.js';
+import { iso } from '../deps.js';
+import { rangeOf } from './log.js';
+import { originOf, type LogKey } from './signing.js';
+import * as store from './store.js';
+
+/** Signs a checkpoint (C2SP tlog-checkpoint in a signed note) for every log that grew. */
+export async function checkpointLogs(db: Db, key: LogKey, now: Date): Promise<number> {
+  const heads = await store.headsAwaitingCheckpoint(db);
+  for (const head of heads) {
+    const range = rangeOf(head);
+    const rootHash = range.root();
+    const note = signNote(formatCheckpoint({ origin: originOf(key, head.log_id), size: head.size, rootHash, extensions: [] }), [key.signer]);
+    await store.insertCheckpoint(db, {
+      log_id: head.log_id,
+      size: head.size,
+      root_hash: Buffer.from(rootHash).toString('base64'),
+      note,
+      created_at: iso(now),
+    });
+  }
+  return heads.length;
+}
+
+/** Runs checkpointLogs every `everyMs` while the server runs (at least once a second while events arrive). */
+export function startCheckpointer(db: Db, key: LogKey, now: () => Date, onError: (err: unknown) => void, everyMs = 1000) {
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await checkpointLogs(db, key, now());
+    } catch (err) {
+      onError(err);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), everyMs);
+  timer.unref();
+  return {
+    /** Stops the timer and writes a last checkpoint, so nothing appended stays unsigned. */
+    stop: async () => {
+      clearInterval(timer);
+      while (running) await new Promise((r) => setTimeout(r, 10));
+      await tick();
+    },
+  };
+}

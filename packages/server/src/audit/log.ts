@@ -1,0 +1,56 @@
+import { CompactRange, hashLeaf } from '@consilium/crypto';
+import type { Db } from '../db/database.js';
+import { encodeLeaf, type AuditEvent } from './leaf.js';
+import * as store from './store.js';
+
+export const DEPLOYMENT_LOG = 'deployment';
+
+/** Each organisation has its own log, so its officers can verify all of it and see no one else's. */
+export const logIdFor = (organisationId: string | null) => organisationId ?? DEPLOYMENT_LOG;
+
+const utf8 = new TextEncoder();
+const toB64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+const fromB64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+export function rangeOf(head: { size: number; compact_hashes: string }): CompactRange {
+  return CompactRange.fromHashes(head.size, (JSON.parse(head.compact_hashes) as string[]).map(fromB64));
+}
+
+/**
+ * Appends events to their logs. Call it inside the transaction of the action the events record
+ * (`trx`), so the action and its entry commit or roll back together. Returns the indices.
+ */
+export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events: AuditEvent[]): Promise<number[]> {
+  const byLog = new Map<string, AuditEvent[]>();
+  for (const e of events) {
+    const id = logIdFor(e.organisationId);
+    byLog.set(id, [...(byLog.get(id) ?? []), e]);
+  }
+  const indices: number[] = [];
+  for (const [logId, logEvents] of byLog) {
+    const head = await store.lockHead(trx, dbKind, logId);
+    let range = rangeOf(head);
+    const rows = logEvents.map((event) => {
+      const index = range.size;
+      const leaf = encodeLeaf(logId, index, event);
+      const leafHash = hashLeaf(utf8.encode(leaf));
+      range = range.append(leafHash);
+      indices.push(index);
+      return {
+        log_id: logId,
+        idx: index,
+        at: event.at,
+        event_type: event.type,
+        outcome: event.outcome,
+        organisation_id: event.organisationId,
+        actor_account_id: event.actor.accountId,
+        case_id: event.caseId,
+        leaf,
+        leaf_hash: toB64(leafHash),
+      };
+    });
+    await store.insertEntries(trx, rows);
+    await store.writeHead(trx, logId, range.size, JSON.stringify(range.hashes().map(toB64)));
+  }
+  return indices;
+}

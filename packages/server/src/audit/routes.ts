@@ -1,0 +1,71 @@
+import {
+  API_PREFIX,
+  AuditEntryList,
+  AuditExportQuery,
+  AuditLogInfo,
+  AuditSearchQuery,
+  AuditVerification,
+  ConsistencyProof,
+  ConsistencyProofQuery,
+  InclusionProof,
+  InclusionProofQuery,
+} from '@consilium/protocol';
+import { z } from 'zod';
+import { iso, type Deps } from '../deps.js';
+import { actorOf, authOf } from '../http/access.js';
+import { errorResponses, type ZodApp } from '../http/route-types.js';
+import * as audit from './service.js';
+import { auditCsv, auditFhirBundle } from './export.js';
+import { logIdFor } from './log.js';
+import { originOf } from './signing.js';
+
+export function auditRoutes(app: ZodApp, deps: Deps): void {
+  const base = `${API_PREFIX}/audit`;
+  const orgOf = (request: Parameters<typeof authOf>[0]) => authOf(request).organisation.id;
+
+  // Any member may check the log: its checkpoint and proofs reveal no entry's content.
+  app.get(`${base}/log`, { config: { access: 'member' }, schema: { tags: ['audit'], response: { 200: AuditLogInfo, ...errorResponses } } }, async (request) =>
+    audit.logInfo(deps, orgOf(request)),
+  );
+
+  app.get(
+    `${base}/proofs/inclusion`,
+    { config: { access: 'member' }, schema: { tags: ['audit'], querystring: InclusionProofQuery, response: { 200: InclusionProof, ...errorResponses } } },
+    async (request) => audit.inclusionProof(deps, orgOf(request), request.query.index, request.query.size),
+  );
+
+  app.get(
+    `${base}/proofs/consistency`,
+    { config: { access: 'member' }, schema: { tags: ['audit'], querystring: ConsistencyProofQuery, response: { 200: ConsistencyProof, ...errorResponses } } },
+    async (request) => audit.consistencyProof(deps, orgOf(request), request.query.from, request.query.to),
+  );
+
+  app.get(
+    `${base}/entries`,
+    { config: { access: 'auditor' }, schema: { tags: ['audit'], querystring: AuditSearchQuery, response: { 200: AuditEntryList, ...errorResponses } } },
+    async (request) => audit.searchAudit(deps, actorOf(request), request.query),
+  );
+
+  app.get(
+    `${base}/export`,
+    { config: { access: 'auditor' }, schema: { tags: ['audit'], querystring: AuditExportQuery, response: { 200: z.string().describe('CSV (text/csv) or a FHIR R4 Bundle (application/fhir+json)'), ...errorResponses } } },
+    async (request, reply) => {
+      const { format, ...filter } = request.query;
+      const entries = await audit.entriesForExport(deps, actorOf(request), filter, format);
+      const stamp = iso(deps.now()).replace(/[:.]/g, '-');
+      if (format === 'csv') {
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="audit-${stamp}.csv"`).send(auditCsv(entries));
+      }
+      return reply
+        .type('application/fhir+json; charset=utf-8')
+        .header('content-disposition', `attachment; filename="audit-${stamp}.fhir.json"`)
+        .send(JSON.stringify(auditFhirBundle(entries, originOf(deps.auditKey, logIdFor(orgOf(request))), iso(deps.now()))));
+    },
+  );
+
+  app.post(
+    `${base}/verify`,
+    { config: { access: 'auditor' }, schema: { tags: ['audit'], response: { 200: AuditVerification, ...errorResponses } } },
+    async (request) => audit.verifyOwnLog(deps, actorOf(request)),
+  );
+}
