@@ -11,8 +11,13 @@ export default defineConfig({
   root: here('.'),
   plugins: [react()],
   resolve: {
-    // The protocol package is TypeScript source; bundle it directly rather than its tsc output.
-    alias: { '@consilium/protocol': here('../protocol/src/index.ts') },
+    // The protocol and crypto packages are TypeScript source; bundle them directly rather than
+    // their tsc output. Crypto only by folder (merkle, note): its index also re-exports the MLS
+    // layer, and the bundler keeps part of ts-mls (about 21 KB) even when nothing uses it.
+    alias: [
+      { find: '@consilium/protocol', replacement: here('../protocol/src/index.ts') },
+      { find: /^@consilium\/crypto\/(merkle|note)$/, replacement: `${here('../crypto/src')}/$1/index.ts` },
+    ],
   },
   build: {
     outDir: 'dist',

@@ -34,6 +34,12 @@ export const auditEventTypes = [
   'invite.accepted',
   'audit.read',
   'audit.exported',
+  'device.added',
+  'device.attached',
+  'device.revoked',
+  'conversation.created',
+  'conversation.member_added',
+  'conversation.member_removed',
 ] as const;
 export const AuditEventType = z.enum(auditEventTypes);
 export type AuditEventType = z.infer<typeof AuditEventType>;

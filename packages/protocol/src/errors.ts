@@ -28,6 +28,11 @@ export const errorStatus = {
   INVITE_INVALID: 410,
   WEAK_PASSWORD: 422,
   LAST_ADMIN: 409,
+  /** A commit for an epoch another commit already took: process the winner, then retry. */
+  STALE_EPOCH: 409,
+  NOT_A_MEMBER: 403,
+  INVALID_MLS_MESSAGE: 400,
+  DEVICE_REQUIRED: 409,
   RATE_LIMITED: 429,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;

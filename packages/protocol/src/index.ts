@@ -5,3 +5,4 @@ export * from './org.js';
 export * from './auth.js';
 export * from './health.js';
 export * from './audit.js';
+export * from './messaging.js';

@@ -18,6 +18,9 @@ import { meRoutes } from './me/routes.js';
 import { orgRoutes } from './orgs/routes.js';
 import { inviteRoutes } from './invites/routes.js';
 import { auditRoutes } from './audit/routes.js';
+import { deviceRoutes } from './devices/routes.js';
+import { conversationRoutes } from './conversations/routes.js';
+import { realtimeRoutes } from './realtime/routes.js';
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -60,6 +63,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   orgRoutes(app, deps);
   inviteRoutes(app, deps);
   auditRoutes(app, deps);
+  deviceRoutes(app, deps);
+  conversationRoutes(app, deps);
+  await realtimeRoutes(app, deps);
 
   const webIndex = config.webDir && path.join(config.webDir, 'index.html');
   if (webIndex && existsSync(webIndex)) {

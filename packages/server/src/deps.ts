@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { ServerKey } from './secrets/server-key.js';
 import type { LogKey } from './audit/signing.js';
+import type { FanOut } from './delivery/fan-out.js';
 
 /** What every service function receives as its first argument. `now` is injectable for tests. */
 export interface Deps {
@@ -10,6 +11,8 @@ export interface Deps {
   config: Config;
   serverKey: ServerKey;
   auditKey: LogKey;
+  /** Notifies online devices that something new is waiting (in-process, or NATS across nodes). */
+  fanOut: FanOut;
   now: () => Date;
 }
 

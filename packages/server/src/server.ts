@@ -4,6 +4,7 @@ import { migrateToLatest, openDatabase, type Database } from './db/database.js';
 import { ServerKey } from './secrets/server-key.js';
 import { loadLogKey } from './audit/signing.js';
 import { startCheckpointer } from './audit/checkpointer.js';
+import { InProcessFanOut } from './delivery/fan-out.js';
 import type { Deps } from './deps.js';
 import { buildApp } from './app.js';
 import { pruneAttempts } from './auth/store.js';
@@ -25,7 +26,15 @@ export interface RunningServer {
 export async function openDeps(config: Config, now: () => Date = () => new Date()): Promise<{ deps: Deps; database: Database }> {
   const database = openDatabase(config);
   await migrateToLatest(database.db);
-  const deps: Deps = { db: database.db, dbKind: database.kind, config, serverKey: ServerKey.fromConfig(config), auditKey: loadLogKey(config), now };
+  const deps: Deps = {
+    db: database.db,
+    dbKind: database.kind,
+    config,
+    serverKey: ServerKey.fromConfig(config),
+    auditKey: loadLogKey(config),
+    fanOut: new InProcessFanOut(),
+    now,
+  };
   return { deps, database };
 }
 
@@ -58,6 +67,7 @@ export async function startServer(config: Config, options: { now?: () => Date } 
       clearInterval(pruner);
       await app.close();
       await checkpointer.stop();
+      await deps.fanOut.close();
       await database.close();
     },
   };

@@ -67,3 +67,4 @@ export {
   type DeviceSecrets,
 } from './state-store.js';
 export { FINGERPRINT_LABEL, deviceFingerprint, type DeviceFingerprint } from './fingerprint.js';
+export { readMessageHeader, assertWelcome, type MessageHeader } from './header.js';

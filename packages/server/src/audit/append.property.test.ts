@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { CompactRange, hashLeaf, openCheckpoint, verifyConsistency, verifyInclusion } from '@consilium/crypto';
 import { startTestServer, type TestServer } from '../test-support/harness.js';
 import { b64, checkpointNow, fromB64, storedLeafHashes, syntheticEvent } from '../test-support/audit.js';
@@ -18,7 +19,7 @@ import { verifyLog } from './verify.js';
 
 const SEED = Number(process.env.CONSILIUM_PROPERTY_SEED ?? 20261123);
 const ROUNDS = 30;
-const PROOFS_PER_LOG = 8;
+const PROOFS_PER_LOG = 5;
 
 /** mulberry32: a seeded generator, so a failing case can be replayed. */
 function seededRandom(seed: number): (below: number) => number {
@@ -80,19 +81,17 @@ function planRound(random: (below: number) => number, round: number): PlannedTx[
   const txs: PlannedTx[] = [];
   for (let t = 0; t < txCount; t++) {
     const id = `r${round}t${t}`;
+    // Mostly small batches, now and then a large one that crosses the 256/1024-leaf thresholds.
+    const callSizes = Array.from({ length: 1 + random(3) }, () => (random(10) === 0 ? 200 + random(600) : 1 + random(12)));
+    // Each transaction takes the log heads in one order (by log id), as concurrent writers must to
+    // avoid deadlocks on PostgreSQL; the opposite-order case has its own test below.
+    const logs = Array.from({ length: callSizes.reduce((x, y) => x + y, 0) }, () => owners[random(owners.length)]!).sort((x, y) =>
+      logIdFor(x) < logIdFor(y) ? -1 : logIdFor(x) > logIdFor(y) ? 1 : 0,
+    );
+    const at = server.clock.now().toISOString();
+    const events = logs.map((owner, seq) => syntheticEvent(owner, seq, at, { detail: { tx: id, seq, r: random(1000) } }));
     const calls: AuditEvent[][] = [];
-    const callCount = 1 + random(3);
-    let seq = 0;
-    for (let c = 0; c < callCount; c++) {
-      // Mostly small batches, now and then a large one that crosses the 256/1024-leaf thresholds.
-      const n = random(10) === 0 ? 200 + random(600) : 1 + random(12);
-      const events: AuditEvent[] = [];
-      for (let i = 0; i < n; i++) {
-        const owner = owners[random(owners.length)]!;
-        events.push(syntheticEvent(owner, seq, server.clock.now().toISOString(), { detail: { tx: id, seq: seq++, r: random(1000) } }));
-      }
-      calls.push(events);
-    }
+    for (const n of callSizes) calls.push(events.splice(0, n));
     txs.push({ id, calls, rollBack: random(6) === 0 });
   }
   return txs;
@@ -191,12 +190,11 @@ describe(`random appends (seed ${SEED})`, () => {
           rolledBack++;
         } else expect(r.status === 'fulfilled' ? 'fulfilled' : String((r as PromiseRejectedResult).reason), `transaction ${txs[i]!.id}`).toBe('fulfilled');
       });
-      let t0=performance.now(); await absorbRound(txs); (globalThis as any).ta=((globalThis as any).ta??0)+performance.now()-t0;
-      t0=performance.now(); await checkProofs(random); (globalThis as any).tp=((globalThis as any).tp??0)+performance.now()-t0;
+      await absorbRound(txs);
+      await checkProofs(random);
       if (round % 5 === 4) await checkCheckpoints();
       server.clock.advance(1);
     }
-    console.log('absorb', (globalThis as any).ta, 'proofs', (globalThis as any).tp, [...models.values()].map(m=>m.size));
     expect(rolledBack).toBeGreaterThan(0);
     for (const owner of owners) expect(models.get(logIdFor(owner))!.size).toBeGreaterThan(1100);
     await checkCheckpoints();
@@ -204,11 +202,13 @@ describe(`random appends (seed ${SEED})`, () => {
       const report = await verifyLog(server.deps.db, server.deps.auditKey, logIdFor(owner));
       expect(report, logIdFor(owner)).toMatchObject({ ok: true, entries: models.get(logIdFor(owner))!.size });
     }
-  });
+  }, 180_000);
 
-  it('transactions appending to the same logs in opposite orders, concurrently, all commit', async () => {
+  it('transactions appending to the same two logs in opposite orders, concurrently, all commit (no deadlock)', async () => {
     const [a, b] = owners as [string, string, null];
     const at = server.clock.now().toISOString();
+    // Open the pool's connections first, so the transactions below really start together.
+    await Promise.all(Array.from({ length: 10 }, () => inTransaction(server.deps, (t) => sql`select 1`.execute(t.db))));
     const pair = (i: number) => [
       inTransaction(server.deps, (t) => recordAudit(t, syntheticEvent(a, i, at), syntheticEvent(b, i, at))),
       inTransaction(server.deps, (t) => recordAudit(t, syntheticEvent(b, i, at), syntheticEvent(a, i, at))),

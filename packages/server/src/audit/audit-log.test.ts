@@ -512,6 +512,13 @@ describe('searching the log', () => {
     const r = await admin.get(`/api/v1/audit/entries?type=org.department_created&from=${short(t1)}&to=${short(t2)}`);
     expect(r.status).toBe(200);
     expect(r.body.entries.map((e: AuditEntryType) => e.detail.name)).toEqual(['Whole Second One']);
+    // The same instants written with a UTC offset (Amsterdam in winter is +01:00).
+    const plusOne = (t: string) => encodeURIComponent(new Date(Date.parse(t) + 3600_000).toISOString().replace('.000Z', '+01:00'));
+    const withOffset = await admin.get(`/api/v1/audit/entries?type=org.department_created&from=${plusOne(t1)}&to=${plusOne(t2)}`);
+    expect(withOffset.status, JSON.stringify(withOffset.body)).toBe(200);
+    expect(withOffset.body.entries.map((e: AuditEntryType) => e.detail.name)).toEqual(['Whole Second One']);
+    const csv = parseCsv((await admin.get(`/api/v1/audit/export?format=csv&from=${short(t1)}&to=${short(t2)}`)).body);
+    expect(csv.slice(1).map((row) => row[2])).toEqual(['org.department_created']);
   });
 
   it('pages backwards with before/limit: every entry exactly once, newest first', async () => {

@@ -27,7 +27,8 @@ export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events
     byLog.set(id, [...(byLog.get(id) ?? []), e]);
   }
   const indices: number[] = [];
-  for (const [logId, logEvents] of byLog) {
+  // Lock heads in one global order, so two transactions touching the same logs cannot deadlock.
+  for (const [logId, logEvents] of [...byLog].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const head = await store.lockHead(trx, dbKind, logId);
     let range = rangeOf(head);
     const rows = logEvents.map((event) => {

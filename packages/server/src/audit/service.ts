@@ -12,12 +12,17 @@ import * as store from './store.js';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
-/** Complete subtrees never change in an append-only log, so their roots are cached per log. */
-const subtreeCaches = new Map<string, Map<string, Uint8Array>>();
+/**
+ * Complete subtrees never change in an append-only log, so their roots are cached, per database
+ * handle and log (two servers in one process, as in tests, must not share a log's cache).
+ */
+const subtreeCaches = new WeakMap<Db, Map<string, Map<string, Uint8Array>>>();
 const CACHE_LIMIT = 100_000;
-function cacheFor(logId: string): Map<string, Uint8Array> {
-  let cache = subtreeCaches.get(logId);
-  if (!cache || cache.size > CACHE_LIMIT) subtreeCaches.set(logId, (cache = new Map()));
+function cacheFor(db: Db, logId: string): Map<string, Uint8Array> {
+  let perDb = subtreeCaches.get(db);
+  if (!perDb) subtreeCaches.set(db, (perDb = new Map()));
+  let cache = perDb.get(logId);
+  if (!cache || cache.size > CACHE_LIMIT) perDb.set(logId, (cache = new Map()));
   return cache;
 }
 
@@ -52,14 +57,14 @@ export async function inclusionProof(deps: Deps, organisationId: string, index: 
   if (size > (await headSize(deps, logId)) || index >= size) throw new ConsiliumError('BAD_REQUEST', 'index must be below size, and size at most the log size');
   const r = reader(deps.db, logId);
   const [leaf] = await r.leafHashes(index, index + 1);
-  const proof = await readInclusionProof(r, index, size, { cache: cacheFor(logId) });
+  const proof = await readInclusionProof(r, index, size, { cache: cacheFor(deps.db, logId) });
   return { index, size, leafHash: b64(leaf!), proof: proof.map(b64) };
 }
 
 export async function consistencyProof(deps: Deps, organisationId: string, from: number, to: number): Promise<ConsistencyProof> {
   const logId = logIdFor(organisationId);
   if (from < 1 || from > to || to > (await headSize(deps, logId))) throw new ConsiliumError('BAD_REQUEST', 'need 1 <= from <= to <= log size');
-  const proof = await readConsistencyProof(reader(deps.db, logId), from, to, { cache: cacheFor(logId) });
+  const proof = await readConsistencyProof(reader(deps.db, logId), from, to, { cache: cacheFor(deps.db, logId) });
   return { from, to, proof: proof.map(b64) };
 }
 

@@ -21,8 +21,11 @@ export async function writeHead(db: Db, logId: string, size: number, compactHash
   await db.updateTable('audit_log_head').set({ size, compact_hashes: compactHashes }).where('log_id', '=', logId).execute();
 }
 
+/** Rows per INSERT: 10 columns each stays under SQLite's 32,766 bound parameters. */
+const INSERT_CHUNK = 1000;
+
 export async function insertEntries(db: Db, rows: Insertable<AuditEntryTable>[]): Promise<void> {
-  if (rows.length) await db.insertInto('audit_entry').values(rows).execute();
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await db.insertInto('audit_entry').values(rows.slice(i, i + INSERT_CHUNK)).execute();
 }
 
 export function getHead(db: Db, logId: string) {

@@ -131,6 +131,24 @@ describe('tampering with stored entries is reported by index', () => {
     expect(pairs(report.problems)).toEqual(checkpointsAbove(log, 20).map((s) => `checkpoint-mismatch@${s}`));
   });
 
+  it('an entry edited (hash recomputed) before any checkpoint covers it: the next checkpoint, signed from the log head, disagrees', async () => {
+    const log = await buildLog();
+    const actor: Actor = { accountId: log.org.admin.id, role: 'admin', organisationId: log.org.id, ip: '127.0.0.1' };
+    for (const name of ['Tail One', 'Tail Two', 'Tail Three']) await createDepartment(server.deps, actor, name);
+    const leaf = await rewrittenLeaf(log.org.id, SIZE + 1);
+    await server.deps.db
+      .updateTable('audit_entry')
+      .set({ leaf, leaf_hash: b64(hashLeaf(utf8.encode(leaf))) })
+      .where('log_id', '=', log.org.id)
+      .where('idx', '=', SIZE + 1)
+      .execute();
+    await checkpointNow(server);
+    log.checkpoints = await checkpointSizes(log.org.id);
+    expect(log.checkpoints.at(-1)).toBe(SIZE + 3);
+    const report = await verifyEverywhere(log);
+    sameProblems(report, checkpointsAbove(log, SIZE + 1).map((s) => `checkpoint-mismatch@${s}`));
+  });
+
   it('an edited search column only (event_type): the entry and nothing else', async () => {
     const log = await buildLog();
     await server.deps.db.updateTable('audit_entry').set({ event_type: 'audit.read' }).where('log_id', '=', log.org.id).where('idx', '=', 17).execute();

@@ -7,6 +7,7 @@ import { databaseKind, type Config } from '../config.js';
 import type { DatabaseSchema } from './schema/index.js';
 import * as m001 from './migrations/001-init.js';
 import * as m002 from './migrations/002-audit.js';
+import * as m003 from './migrations/003-messaging.js';
 
 export type Db = Kysely<DatabaseSchema>;
 
@@ -17,7 +18,7 @@ export interface Database {
 }
 
 /** Migrations are compiled in, not read from disk, so the bundle and tests run the same set. */
-const migrations: Record<string, Migration> = { '001-init': m001, '002-audit': m002 };
+const migrations: Record<string, Migration> = { '001-init': m001, '002-audit': m002, '003-messaging': m003 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export function sqlitePath(config: Pick<Config, 'dataDir'>): string {

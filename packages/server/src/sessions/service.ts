@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SessionInfo, SessionStage } from '@consilium/protocol';
+import type { ErrorCode, SessionInfo, SessionStage } from '@consilium/protocol';
 import { ConsiliumError, notFound } from '../errors.js';
 import { addSeconds, inTransaction, iso, type Deps } from '../deps.js';
 import { hashToken, newToken } from '../secrets/tokens.js';
@@ -41,6 +41,7 @@ export async function createSession(deps: Deps, accountId: string, stage: Sessio
     user_agent: client.userAgent?.slice(0, 300) ?? null,
     webauthn_challenge: null,
     webauthn_challenge_expires_at: null,
+    device_id: null,
     ended_at: null,
     end_reason: null,
   };
@@ -139,11 +140,11 @@ export async function setChallenge(deps: Deps, sessionId: string, challenge: str
 }
 
 /** Returns the pending challenge once and clears it, so a response cannot be replayed. */
-export async function takeChallenge(deps: Deps, session: store.SessionRow): Promise<string> {
+export async function takeChallenge(deps: Deps, session: store.SessionRow, failure: ErrorCode = 'PASSKEY_VERIFICATION_FAILED'): Promise<string> {
   const { webauthn_challenge: challenge, webauthn_challenge_expires_at: expiresAt } = session;
   await store.updateSession(deps.db, session.id, { webauthn_challenge: null, webauthn_challenge_expires_at: null });
   if (!challenge || !expiresAt || expiresAt <= iso(deps.now())) {
-    throw new ConsiliumError('PASSKEY_VERIFICATION_FAILED', 'no passkey challenge is pending; start again');
+    throw new ConsiliumError(failure, 'no challenge is pending; start again');
   }
   return challenge;
 }

@@ -25,8 +25,21 @@ export class TestClock {
 
 export interface TestServer extends RunningServer {
   clock: TestClock;
+  /** Where this server keeps its SQLite file, keys and blobs. */
+  dataDir: string;
+  /** The PostgreSQL database it uses, when CONSILIUM_TEST_PG is set. */
+  databaseUrl: string | undefined;
   client(): TestClient;
   stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /**
+   * Start on the storage (data dir, PostgreSQL database, clock) of an earlier server, as a
+   * restart after a crash would. This server's stop() leaves that storage in place: the earlier
+   * server's stop() removes it.
+   */
+  storageOf?: TestServer;
 }
 
 /** PostgreSQL runs when CONSILIUM_TEST_PG holds a URL to a server where we may CREATE DATABASE. */
@@ -52,10 +65,11 @@ async function freshPostgresDatabase(adminUrl: string): Promise<{ url: string; d
 }
 
 /** A real server on an ephemeral port with a fresh database (SQLite file, or a new PostgreSQL database). */
-export async function startTestServer(overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'consilium-test-'));
-  const pgDb = testPgUrl ? await freshPostgresDatabase(testPgUrl) : null;
-  const clock = new TestClock();
+export async function startTestServer(overrides: Partial<ConfigInput> = {}, options: TestServerOptions = {}): Promise<TestServer> {
+  const reused = options.storageOf;
+  const dataDir = reused ? reused.dataDir : mkdtempSync(path.join(tmpdir(), 'consilium-test-'));
+  const pgDb = reused ? (reused.databaseUrl ? { url: reused.databaseUrl, drop: async () => {} } : null) : testPgUrl ? await freshPostgresDatabase(testPgUrl) : null;
+  const clock = reused ? reused.clock : new TestClock();
   const config = loadConfig(
     {
       host: '127.0.0.1',
@@ -72,9 +86,12 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}): Pro
   return {
     ...server,
     clock,
+    dataDir,
+    databaseUrl: pgDb?.url,
     client: () => new TestClient(server.url),
     stop: async () => {
       await server.close();
+      if (reused) return;
       await pgDb?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -1,37 +1,52 @@
-import { adminTabs, type AdminTab } from '../app/route';
+import { lazy, Suspense } from 'react';
+import type { AdminTab } from '../app/route';
 import { useActiveSession } from '../app/active-session';
 import { PageHeading } from '../ui/PageHeading';
 import { MembersTab } from './MembersTab';
 import { InvitationsTab } from './InvitationsTab';
 import { DepartmentsTab } from './DepartmentsTab';
 import { SettingsTab } from './SettingsTab';
+import { adminTabsFor, tabLabels } from './admin-tabs';
 
-const tabLabels: Record<AdminTab, string> = {
-  members: 'Members',
-  invitations: 'Invitations',
-  departments: 'Departments',
-  settings: 'Settings',
-};
+// Its own chunk: the Ed25519 and Merkle verification it needs (about 20 KB gzip) is loaded only
+// by the few who open the audit log, not by every clinician.
+const AuditLogPanel = lazy(() => import('../audit/AuditLogPanel').then((module) => ({ default: module.AuditLogPanel })));
 
-/** The admin console. Sections are addresses (#/admin/<tab>), so the back button and links work. */
+/**
+ * The admin console. Sections are addresses (#/admin/<tab>), so the back button and links work.
+ * Each role sees only its own sections; a security officer sees the audit log alone, without tabs.
+ */
 export function AdminPage({ tab }: { tab: AdminTab }) {
   const { me } = useActiveSession();
+  const tabs = adminTabsFor(me.account.role);
+  const consoleTabs = tabs.length > 1;
   return (
     <div className="page page-wide">
-      <PageHeading title={`Admin: ${tabLabels[tab]}`}>Administration</PageHeading>
-      <p className="muted">Manage who can use Consilium at {me.organisation.name}.</p>
-      <nav className="tabs" aria-label="Administration sections">
-        {adminTabs.map((t) => (
-          <a key={t} href={`#/admin/${t}`} className="tab" aria-current={t === tab ? 'page' : undefined}>
-            {tabLabels[t]}
-          </a>
-        ))}
-      </nav>
+      <PageHeading title={consoleTabs ? `Admin: ${tabLabels[tab]}` : tabLabels[tab]}>{consoleTabs ? 'Administration' : tabLabels[tab]}</PageHeading>
+      <p className="muted">
+        {tab === 'audit'
+          ? `Who did what at ${me.organisation.name}, in a log that cannot be rewritten unnoticed.`
+          : `Manage who can use Consilium at ${me.organisation.name}.`}
+      </p>
+      {consoleTabs && (
+        <nav className="tabs" aria-label="Administration sections">
+          {tabs.map((t) => (
+            <a key={t} href={`#/admin/${t}`} className="tab" aria-current={t === tab ? 'page' : undefined}>
+              {tabLabels[t]}
+            </a>
+          ))}
+        </nav>
+      )}
       <section className="tab-panel" aria-label={tabLabels[tab]}>
         {tab === 'members' && <MembersTab />}
         {tab === 'invitations' && <InvitationsTab />}
         {tab === 'departments' && <DepartmentsTab />}
         {tab === 'settings' && <SettingsTab />}
+        {tab === 'audit' && (
+          <Suspense fallback={<p className="muted">Loading the audit log…</p>}>
+            <AuditLogPanel />
+          </Suspense>
+        )}
       </section>
     </div>
   );

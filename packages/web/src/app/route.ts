@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react';
 
-export const adminTabs = ['members', 'invitations', 'departments', 'settings'] as const;
+export const adminTabs = ['members', 'invitations', 'departments', 'settings', 'audit'] as const;
 export type AdminTab = (typeof adminTabs)[number];
 
 /** Every screen the address can name. The hash keeps the server's SPA fallback trivial. */

@@ -3,6 +3,7 @@ import type { Route } from '../app/route';
 import { useActiveSession } from '../app/active-session';
 import { ProfilePage } from '../profile/ProfilePage';
 import { AdminPage } from '../admin/AdminPage';
+import { adminTabsFor } from '../admin/admin-tabs';
 import { TopBar } from './TopBar';
 import { ConversationSidebar } from './ConversationSidebar';
 import { ConversationPlaceholder } from './ConversationPlaceholder';
@@ -29,7 +30,8 @@ export function AppShell({ route }: { route: Route }) {
         <main id="main-content" ref={main} tabIndex={-1} className="main">
           {route.name === 'home' && <ConversationPlaceholder />}
           {route.name === 'profile' && <ProfilePage />}
-          {route.name === 'admin' && (me.account.role === 'admin' ? <AdminPage tab={route.tab} /> : <NotFoundView reason="forbidden" />)}
+          {route.name === 'admin' &&
+            (adminTabsFor(me.account.role).includes(route.tab) ? <AdminPage tab={route.tab} /> : <NotFoundView reason="forbidden" />)}
           {(route.name === 'not-found' || route.name === 'invite') && <NotFoundView reason="missing" />}
         </main>
       </div>

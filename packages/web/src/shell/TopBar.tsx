@@ -2,6 +2,7 @@ import type { Route } from '../app/route';
 import { useActiveSession } from '../app/active-session';
 import { BrandMark } from '../ui/BrandMark';
 import { roleLabels } from '../ui/labels';
+import { adminTabsFor } from '../admin/admin-tabs';
 
 function NavLink({ href, current, children }: { href: string; current: boolean; children: string }) {
   return (
@@ -13,6 +14,8 @@ function NavLink({ href, current, children }: { href: string; current: boolean; 
 
 export function TopBar({ route }: { route: Route }) {
   const { me, signOut } = useActiveSession();
+  const tabs = adminTabsFor(me.account.role);
+  const onAudit = route.name === 'admin' && route.tab === 'audit';
   return (
     <header className="topbar">
       <div className="topbar-brand">
@@ -27,9 +30,14 @@ export function TopBar({ route }: { route: Route }) {
         <NavLink href="#/profile" current={route.name === 'profile'}>
           Profile
         </NavLink>
-        {me.account.role === 'admin' && (
-          <NavLink href="#/admin/members" current={route.name === 'admin'}>
+        {tabs.includes('members') && (
+          <NavLink href="#/admin/members" current={route.name === 'admin' && !onAudit}>
             Admin
+          </NavLink>
+        )}
+        {tabs.includes('audit') && (
+          <NavLink href="#/admin/audit" current={onAudit}>
+            Audit log
           </NavLink>
         )}
       </nav>

@@ -6,6 +6,8 @@ interface DialogProps {
   children: ReactNode;
   /** Short line under the title, read out with it. */
   description?: ReactNode;
+  /** For content that needs the width, such as code or JSON. */
+  wide?: boolean;
 }
 
 /**
@@ -13,7 +15,7 @@ interface DialogProps {
  * on Escape and gives focus back to the opener when it closes. Mount it to open it; mark the
  * element that should take focus first with data-autofocus.
  */
-export function Dialog({ title, onClose, children, description }: DialogProps) {
+export function Dialog({ title, onClose, children, description, wide = false }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descriptionId = useId();
@@ -41,7 +43,7 @@ export function Dialog({ title, onClose, children, description }: DialogProps) {
   }, []);
 
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby={titleId} aria-describedby={description ? descriptionId : undefined}>
+    <dialog ref={ref} className={wide ? 'dialog dialog-wide' : 'dialog'} aria-labelledby={titleId} aria-describedby={description ? descriptionId : undefined}>
       <div className="dialog-header">
         <h2 id={titleId}>{title}</h2>
         <button type="button" className="icon-button" onClick={onClose} aria-label="Close">

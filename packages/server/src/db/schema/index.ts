@@ -6,5 +6,6 @@ import type { PartialDB as Mfa } from './mfa.js';
 import type { PartialDB as Invite } from './invite.js';
 import type { PartialDB as SigninAttempt } from './signin-attempt.js';
 import type { PartialDB as Audit } from './audit.js';
+import type { PartialDB as Messaging } from './messaging.js';
 
-export type DatabaseSchema = Organisation & Department & Account & Session & Mfa & Invite & SigninAttempt & Audit;
+export type DatabaseSchema = Organisation & Department & Account & Session & Mfa & Invite & SigninAttempt & Audit & Messaging;

@@ -14,6 +14,8 @@ export interface SessionTable {
   /** Pending WebAuthn challenge (registration or authentication) and when it lapses. */
   webauthn_challenge: string | null;
   webauthn_challenge_expires_at: string | null;
+  /** The MLS device this browser session speaks for, once registered or attached. */
+  device_id: string | null;
   ended_at: string | null;
   /** signed_out | revoked | idle | expired | mfa_reset | disabled */
   end_reason: string | null;

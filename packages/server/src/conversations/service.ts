@@ -1,0 +1,148 @@
+import type { AddMembersBody, Conversation, CreateConversationBody } from '@consilium/protocol';
+import { MAX_CONVERSATION_DEVICES } from '@consilium/protocol';
+import { ConsiliumError, notFound } from '../errors.js';
+import { inTransaction, iso, type Deps } from '../deps.js';
+import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
+import type { AuthenticatedSession } from '../sessions/service.js';
+import { getAccount } from '../accounts/store.js';
+import { activeDevicesOf } from '../devices/store.js';
+import { sessionDevice } from '../devices/service.js';
+import type { ConversationTable } from '../db/schema/messaging.js';
+import * as store from './store.js';
+
+async function assertColleagues(deps: Deps, auth: AuthenticatedSession, accountIds: string[]): Promise<void> {
+  for (const id of accountIds) {
+    const account = await getAccount(deps.db, id);
+    // Only professionals of the same organisation can be messaged (connected organisations come later).
+    if (!account || account.organisation_id !== auth.organisation.id || account.status !== 'active') throw notFound(`colleague ${id}`);
+  }
+}
+
+async function assertDeviceBudget(deps: Deps, accountIds: string[]): Promise<void> {
+  const devices = await activeDevicesOf(deps.db, accountIds);
+  if (devices.length > MAX_CONVERSATION_DEVICES) {
+    throw new ConsiliumError('VALIDATION_FAILED', `a conversation holds at most ${MAX_CONVERSATION_DEVICES} devices`);
+  }
+}
+
+/**
+ * Records a new conversation and its members. The creator's device makes the MLS group (epoch 0)
+ * and adds everyone else's devices with its first commit.
+ */
+export async function createConversation(deps: Deps, auth: AuthenticatedSession, actor: Actor, body: CreateConversationBody): Promise<Conversation> {
+  const device = await sessionDevice(deps, auth);
+  const others = [...new Set(body.memberAccountIds)].filter((id) => id !== auth.account.id);
+  await assertColleagues(deps, auth, others);
+  if (body.kind === 'direct' && others.length !== 1) throw new ConsiliumError('VALIDATION_FAILED', 'a direct conversation has exactly one other person');
+  await assertDeviceBudget(deps, [auth.account.id, ...others]);
+  const directKey = body.kind === 'direct' ? [auth.account.id, others[0]!].sort().join(':') : null;
+  if (directKey && (await store.getDirectConversation(deps.db, directKey))) throw new ConsiliumError('CONFLICT', 'you already have a direct conversation with this person');
+  if (await store.getConversation(deps.db, body.id)) throw new ConsiliumError('CONFLICT', 'a conversation with this id exists');
+  const now = iso(deps.now());
+  const row: ConversationTable = {
+    id: body.id,
+    organisation_id: auth.organisation.id,
+    kind: body.kind,
+    direct_key: directKey,
+    created_by: auth.account.id,
+    created_at: now,
+    epoch: 0,
+    last_seq: 0,
+  };
+  await inTransaction(deps, async (tx) => {
+    await store.insertConversation(tx.db, row);
+    await store.insertMembers(tx.db, [
+      { conversation_id: row.id, account_id: auth.account.id, role: 'admin', added_at: now, removed_at: null },
+      ...others.map((id) => ({ conversation_id: row.id, account_id: id, role: body.kind === 'direct' ? 'admin' : 'member', added_at: now, removed_at: null })),
+    ]);
+    await store.upsertDevices(tx.db, [{ conversation_id: row.id, device_id: device.id, account_id: auth.account.id, joined_seq: 0, removed_seq: null }]);
+    await recordAudit(tx, auditEvent(tx, actor, 'conversation.created', 'C', { entity: { type: 'conversation', id: row.id }, detail: { kind: row.kind, members: others.length + 1 } }));
+  });
+  return describeConversation(deps, row, device.id);
+}
+
+export async function describeConversation(deps: Deps, row: ConversationTable, deviceId: string | null): Promise<Conversation> {
+  const [members, devices, cursor] = await Promise.all([
+    store.currentMembers(deps.db, row.id),
+    activeDevicesOfConversation(deps, row.id),
+    deviceId
+      ? deps.db.selectFrom('delivery_cursor').select('acked_seq').where('device_id', '=', deviceId).where('conversation_id', '=', row.id).executeTakeFirst()
+      : undefined,
+  ]);
+  return {
+    id: row.id,
+    kind: row.kind as Conversation['kind'],
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    epoch: Number(row.epoch),
+    lastSeq: Number(row.last_seq),
+    ackedSeq: Number(cursor?.acked_seq ?? 0),
+    members: members.map((m) => ({
+      accountId: m.account_id,
+      displayName: m.display_name,
+      role: m.role as 'admin' | 'member',
+      // Every active device of a member: a client adds those not yet in the group, and removes
+      // leaves whose device is not listed (revoked).
+      devices: devices.filter((d) => d.account_id === m.account_id).map((d) => ({ deviceId: d.id, signaturePublicKey: d.signature_public_key })),
+    })),
+  };
+}
+
+async function activeDevicesOfConversation(deps: Deps, conversationId: string) {
+  const members = await store.currentMembers(deps.db, conversationId);
+  return activeDevicesOf(deps.db, members.map((m) => m.account_id));
+}
+
+/** The conversation, if the caller is a current member; otherwise it does not exist for them. */
+export async function conversationForMember(deps: Deps, auth: AuthenticatedSession, id: string): Promise<ConversationTable> {
+  const row = await store.getConversation(deps.db, id);
+  const member = row && (await store.membership(deps.db, id, auth.account.id));
+  if (!row || !member || member.removed_at) throw notFound('conversation');
+  return row;
+}
+
+export async function listConversations(deps: Deps, auth: AuthenticatedSession): Promise<Conversation[]> {
+  const rows = await store.conversationsOf(deps.db, auth.account.id);
+  return Promise.all(rows.map((r) => describeConversation(deps, r, auth.session.device_id)));
+}
+
+async function assertConversationAdmin(deps: Deps, auth: AuthenticatedSession, row: ConversationTable) {
+  const member = await store.membership(deps.db, row.id, auth.account.id);
+  if (member?.role !== 'admin') throw new ConsiliumError('FORBIDDEN', 'only admins of this conversation can change its members');
+  if (row.kind === 'direct') throw new ConsiliumError('FORBIDDEN', 'a direct conversation has fixed members; start a group instead');
+}
+
+/** Records new members; the caller's device then adds their devices with a commit. */
+export async function addMembers(deps: Deps, auth: AuthenticatedSession, actor: Actor, id: string, body: AddMembersBody): Promise<Conversation> {
+  const row = await conversationForMember(deps, auth, id);
+  await assertConversationAdmin(deps, auth, row);
+  await assertColleagues(deps, auth, body.accountIds);
+  const current = (await store.currentMembers(deps.db, id)).map((m) => m.account_id);
+  const fresh = body.accountIds.filter((a) => !current.includes(a));
+  await assertDeviceBudget(deps, [...current, ...fresh]);
+  const now = iso(deps.now());
+  await inTransaction(deps, async (tx) => {
+    for (const accountId of fresh) {
+      if (await store.membership(tx.db, id, accountId)) await store.readdMember(tx.db, id, accountId, now);
+      else await store.insertMembers(tx.db, [{ conversation_id: id, account_id: accountId, role: 'member', added_at: now, removed_at: null }]);
+      await recordAudit(tx, auditEvent(tx, actor, 'conversation.member_added', 'U', { entity: { type: 'conversation', id }, onBehalfOf: null, detail: { accountId } }));
+    }
+  });
+  return describeConversation(deps, row, auth.session.device_id);
+}
+
+/**
+ * Removes a member (an admin removing someone, or anyone leaving). Delivery to their devices stops
+ * at once; a remaining member's client removes their leaves with a commit.
+ */
+export async function removeMember(deps: Deps, auth: AuthenticatedSession, actor: Actor, id: string, accountId: string): Promise<void> {
+  const row = await conversationForMember(deps, auth, id);
+  if (accountId !== auth.account.id) await assertConversationAdmin(deps, auth, row);
+  await inTransaction(deps, async (tx) => {
+    const fresh = await store.getConversation(tx.db, id);
+    if (!(await store.removeMember(tx.db, id, accountId, iso(tx.now())))) throw notFound('member');
+    const devices = (await store.liveDevices(tx.db, id)).filter((d) => d.account_id === accountId).map((d) => d.device_id);
+    await store.markDevicesRemoved(tx.db, id, devices, Number(fresh!.last_seq));
+    await recordAudit(tx, auditEvent(tx, actor, 'conversation.member_removed', 'U', { entity: { type: 'conversation', id }, detail: { accountId, left: accountId === auth.account.id } }));
+  });
+}
