@@ -205,3 +205,13 @@ export const ServerFrame = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string() }),
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
+
+/** Key transparency: a device key's entries in its organisation's key log, with the exact leaf bytes. */
+export const DeviceKeyEntries = z.strictObject({
+  deviceId: Id,
+  accountId: Id,
+  logId: z.string(),
+  /** Each entry's canonical leaf (UTF-8 JSON): clients hash it themselves (RFC 9162 leaf hash) and check inclusion. */
+  entries: z.array(z.strictObject({ index: z.number().int(), leaf: z.string() })),
+});
+export type DeviceKeyEntries = z.infer<typeof DeviceKeyEntries>;

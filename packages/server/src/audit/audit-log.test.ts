@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashLeaf, openCheckpoint, parseVerifierKey, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '@consilium/crypto';
 import { AuditEntry, auditEventTypes, type AuditEntry as AuditEntryType } from '@consilium/protocol';
-import { PASSWORD, seedOrg, signIn, startTestServer, totpNow, type SeededOrg, type TestClient, type TestServer } from '../test-support/harness.js';
+import { PASSWORD, seedOrg, signIn, startTestServer, totpNow, type Reply, type SeededOrg, type TestClient, type TestServer } from '../test-support/harness.js';
 import { expectError } from '../test-support/http.js';
 import {
   DEPLOYMENT_LOG,
@@ -36,6 +36,8 @@ let admin: TestClient;
 let clinicianSecret: string;
 
 const LOCAL = '127.0.0.1';
+
+type EntryPage = { entries: AuditEntryType[]; nextBefore: number | null };
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -308,7 +310,7 @@ describe('signed checkpoints, inclusion and consistency proofs', () => {
     const served: AuditEntryType[] = [];
     let before: number | null = cp.checkpoint.size;
     while (before !== null) {
-      const page = await admin.get(`/api/v1/audit/entries?limit=500&before=${before}`);
+      const page: Reply<EntryPage> = await admin.get<EntryPage>(`/api/v1/audit/entries?limit=500&before=${before}`);
       expect(page.status).toBe(200);
       served.push(...page.body.entries);
       before = page.body.nextBefore;
@@ -527,7 +529,7 @@ describe('searching the log', () => {
     let before: number | null = null;
     let pages = 0;
     do {
-      const r = await admin.get(`/api/v1/audit/entries?limit=7${before === null ? '' : `&before=${before}`}`);
+      const r: Reply<EntryPage> = await admin.get<EntryPage>(`/api/v1/audit/entries?limit=7${before === null ? '' : `&before=${before}`}`);
       expect(r.status).toBe(200);
       expect(r.body.entries.length).toBeLessThanOrEqual(7);
       seen.push(...r.body.entries.map((e: AuditEntryType) => e.index));

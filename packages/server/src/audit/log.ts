@@ -8,6 +8,12 @@ export const DEPLOYMENT_LOG = 'deployment';
 /** Each organisation has its own log, so its officers can verify all of it and see no one else's. */
 export const logIdFor = (organisationId: string | null) => organisationId ?? DEPLOYMENT_LOG;
 
+/**
+ * Key transparency: each organisation's device keys (added, revoked) go to a second log, which
+ * every member's client checks before it trusts a colleague's device key.
+ */
+export const keyLogIdFor = (organisationId: string) => `keys/${organisationId}`;
+
 const utf8 = new TextEncoder();
 const toB64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const fromB64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
@@ -20,10 +26,10 @@ export function rangeOf(head: { size: number; compact_hashes: string }): Compact
  * Appends events to their logs. Call it inside the transaction of the action the events record
  * (`trx`), so the action and its entry commit or roll back together. Returns the indices.
  */
-export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events: AuditEvent[]): Promise<number[]> {
+export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events: AuditEvent[], options: { logId?: string } = {}): Promise<number[]> {
   const byLog = new Map<string, AuditEvent[]>();
   for (const e of events) {
-    const id = logIdFor(e.organisationId);
+    const id = options.logId ?? logIdFor(e.organisationId);
     byLog.set(id, [...(byLog.get(id) ?? []), e]);
   }
   const indices: number[] = [];

@@ -1,7 +1,7 @@
 import type { AuditAction, AuditEventType, AuditOutcome, PurposeOfUse, Role } from '@consilium/protocol';
 import { inTransaction, iso, type Deps } from '../deps.js';
 import type { AuditEvent } from './leaf.js';
-import { appendAudit } from './log.js';
+import { appendAudit, keyLogIdFor } from './log.js';
 
 /** Who did something, from where: built by routes from the session and the request. */
 export interface Actor {
@@ -48,4 +48,9 @@ export function auditEvent(deps: Deps, actor: Actor, type: AuditEventType, actio
 /** Appends events in the caller's transaction (or a new one). */
 export async function recordAudit(deps: Deps, ...events: AuditEvent[]): Promise<void> {
   await inTransaction(deps, (tx) => appendAudit(tx.db, tx.dbKind, events));
+}
+
+/** Appends a device-key event to the organisation's key-transparency log (in the caller's transaction). */
+export async function recordKeyEvent(deps: Deps, organisationId: string, event: AuditEvent): Promise<void> {
+  await inTransaction(deps, (tx) => appendAudit(tx.db, tx.dbKind, [event], { logId: keyLogIdFor(organisationId) }));
 }

@@ -25,19 +25,19 @@ export function auditRoutes(app: ZodApp, deps: Deps): void {
 
   // Any member may check the log: its checkpoint and proofs reveal no entry's content.
   app.get(`${base}/log`, { config: { access: 'member' }, schema: { tags: ['audit'], response: { 200: AuditLogInfo, ...errorResponses } } }, async (request) =>
-    audit.logInfo(deps, orgOf(request)),
+    audit.logInfo(deps, logIdFor(orgOf(request))),
   );
 
   app.get(
     `${base}/proofs/inclusion`,
     { config: { access: 'member' }, schema: { tags: ['audit'], querystring: InclusionProofQuery, response: { 200: InclusionProof, ...errorResponses } } },
-    async (request) => audit.inclusionProof(deps, orgOf(request), request.query.index, request.query.size),
+    async (request) => audit.inclusionProof(deps, logIdFor(orgOf(request)), request.query.index, request.query.size),
   );
 
   app.get(
     `${base}/proofs/consistency`,
     { config: { access: 'member' }, schema: { tags: ['audit'], querystring: ConsistencyProofQuery, response: { 200: ConsistencyProof, ...errorResponses } } },
-    async (request) => audit.consistencyProof(deps, orgOf(request), request.query.from, request.query.to),
+    async (request) => audit.consistencyProof(deps, logIdFor(orgOf(request)), request.query.from, request.query.to),
   );
 
   app.get(

@@ -40,8 +40,7 @@ async function headSize(deps: Deps, logId: string): Promise<number> {
   return Number((await store.getHead(deps.db, logId))?.size ?? 0);
 }
 
-export async function logInfo(deps: Deps, organisationId: string): Promise<AuditLogInfo> {
-  const logId = logIdFor(organisationId);
+export async function logInfo(deps: Deps, logId: string): Promise<AuditLogInfo> {
   const checkpoint = await store.latestCheckpoint(deps.db, logId);
   return {
     logId,
@@ -52,8 +51,7 @@ export async function logInfo(deps: Deps, organisationId: string): Promise<Audit
   };
 }
 
-export async function inclusionProof(deps: Deps, organisationId: string, index: number, size: number): Promise<InclusionProof> {
-  const logId = logIdFor(organisationId);
+export async function inclusionProof(deps: Deps, logId: string, index: number, size: number): Promise<InclusionProof> {
   if (size > (await headSize(deps, logId)) || index >= size) throw new ConsiliumError('BAD_REQUEST', 'index must be below size, and size at most the log size');
   const r = reader(deps.db, logId);
   const [leaf] = await r.leafHashes(index, index + 1);
@@ -61,8 +59,7 @@ export async function inclusionProof(deps: Deps, organisationId: string, index: 
   return { index, size, leafHash: b64(leaf!), proof: proof.map(b64) };
 }
 
-export async function consistencyProof(deps: Deps, organisationId: string, from: number, to: number): Promise<ConsistencyProof> {
-  const logId = logIdFor(organisationId);
+export async function consistencyProof(deps: Deps, logId: string, from: number, to: number): Promise<ConsistencyProof> {
   if (from < 1 || from > to || to > (await headSize(deps, logId))) throw new ConsiliumError('BAD_REQUEST', 'need 1 <= from <= to <= log size');
   const proof = await readConsistencyProof(reader(deps.db, logId), from, to, { cache: cacheFor(deps.db, logId) });
   return { from, to, proof: proof.map(b64) };

@@ -245,6 +245,39 @@ describe('truncation against signed checkpoints', () => {
   });
 });
 
+describe('rows and heads the application never writes', () => {
+  it('a row slipped in beyond the log head is reported (it also blocks every later append)', async () => {
+    const log = await buildLog();
+    const last = await row(log.org.id, SIZE - 1);
+    const forged = JSON.stringify({ ...JSON.parse(last.leaf), index: SIZE, detail: { name: 'Slipped in' } });
+    await server.deps.db
+      .insertInto('audit_entry')
+      .values({ ...last, idx: SIZE, leaf: forged, leaf_hash: b64(hashLeaf(utf8.encode(forged))) })
+      .execute();
+    // Every audited action of the organisation now fails (its entry would take index SIZE)...
+    const r = await log.admin.post('/api/v1/org/departments', { name: 'Blocked' });
+    expect(r.status).toBeGreaterThanOrEqual(400);
+    // ...so verification must point at the row that does not belong.
+    const report = await verifyLog(server.deps.db, server.deps.auditKey, log.org.id);
+    expect(report.ok, JSON.stringify(report)).toBe(false);
+    expect(report.problems.map((p) => p.index)).toContain(SIZE);
+  });
+
+  it('a deleted log head: verification reports it, and the CLI still finds the log', async () => {
+    const log = await buildLog();
+    await server.deps.db.deleteFrom('audit_log_head').where('log_id', '=', log.org.id).execute();
+    const report = await verifyLog(server.deps.db, server.deps.auditKey, log.org.id);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toContainEqual(expect.objectContaining({ kind: 'head-mismatch' }));
+    if (!testPgUrl) {
+      // Without --log the CLI verifies every log; one whose head row is gone must not drop out of sight.
+      const cli = await runCli(['audit', 'verify', '--data-dir', server.deps.config.dataDir]);
+      expect(cli.code).toBe(1);
+      expect(cli.stdout).toContain(`FAILED  log ${log.org.id}`);
+    }
+  });
+});
+
 describe('forged checkpoints', () => {
   async function replaceNote(logId: string, size: number, note: string) {
     await server.deps.db.updateTable('audit_checkpoint').set({ note }).where('log_id', '=', logId).where('size', '=', size).execute();

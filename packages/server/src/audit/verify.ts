@@ -99,13 +99,28 @@ export async function verifyLog(db: Db, key: LogKey, logId: string): Promise<Ver
   for (const cp of checkpoints.slice(nextCheckpoint)) {
     problems.push({ index: cp.size, kind: 'truncated', message: `a checkpoint was signed at size ${cp.size} but only ${expected} entries remain (the log was truncated)` });
   }
+  // Rows past the bound: appended while we read (the head has moved past them since), or slipped in
+  // behind the server's back (beyond any head it ever wrote, which also blocks the next append).
+  const extra = await store.entriesFrom(db, logId, bound, BATCH);
+  if (extra.length) {
+    const headNow = Number((await store.getHead(db, logId))?.size ?? 0);
+    for (const row of extra.filter((r) => Number(r.idx) >= headNow)) {
+      problems.push({ index: Number(row.idx), kind: 'head-mismatch', message: `entry ${row.idx} lies beyond the log head (${headNow} entries): it was inserted behind the log's back` });
+    }
+  }
   if (headSize !== expected) {
     problems.push({ index: expected, kind: 'head-mismatch', message: `the log head says ${headSize} entries, ${expected} are stored` });
   }
   return { logId, entries: expected, checkpoints: checkpoints.length, ok: problems.length === 0, problems };
 }
 
+/** Every log that has a head, an entry or a checkpoint: a deleted head must not hide its log. */
 export async function listLogIds(db: Db): Promise<string[]> {
-  const rows = await db.selectFrom('audit_log_head').select('log_id').orderBy('log_id').execute();
-  return rows.map((r) => r.log_id);
+  const rows = await db
+    .selectFrom('audit_log_head')
+    .select('log_id')
+    .union(db.selectFrom('audit_entry').select('log_id').distinct())
+    .union(db.selectFrom('audit_checkpoint').select('log_id').distinct())
+    .execute();
+  return [...new Set(rows.map((r) => r.log_id))].sort();
 }

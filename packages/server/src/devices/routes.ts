@@ -11,7 +11,15 @@ import {
   Ok,
   RegisterDeviceBody,
   UploadKeyPackagesBody,
+  AuditLogInfo,
+  ConsistencyProof,
+  ConsistencyProofQuery,
+  DeviceKeyEntries,
+  InclusionProof,
+  InclusionProofQuery,
 } from '@consilium/protocol';
+import { consistencyProof, inclusionProof, logInfo } from '../audit/service.js';
+import { keyLogIdFor } from '../audit/log.js';
 import type { Deps } from '../deps.js';
 import { actorOf, authOf } from '../http/access.js';
 import { errorResponses, type ZodApp } from '../http/route-types.js';
@@ -55,6 +63,28 @@ export function deviceRoutes(app: ZodApp, deps: Deps): void {
     `${base}/current/key-packages`,
     { config: { access: 'member' }, schema: { tags: ['devices'], body: UploadKeyPackagesBody, response: { 200: KeyPackageCount, ...errorResponses } } },
     async (request) => devices.uploadKeyPackages(deps, authOf(request), request.body),
+  );
+
+  // Key transparency: the organisation's device-key log, its proofs, and a device's entries.
+  const keys = `${API_PREFIX}/keys`;
+  const keyLog = (request: Parameters<typeof authOf>[0]) => keyLogIdFor(authOf(request).organisation.id);
+  app.get(`${keys}/log`, { config: { access: 'member' }, schema: { tags: ['keys'], response: { 200: AuditLogInfo, ...errorResponses } } }, async (request) =>
+    logInfo(deps, keyLog(request)),
+  );
+  app.get(
+    `${keys}/proofs/inclusion`,
+    { config: { access: 'member' }, schema: { tags: ['keys'], querystring: InclusionProofQuery, response: { 200: InclusionProof, ...errorResponses } } },
+    async (request) => inclusionProof(deps, keyLog(request), request.query.index, request.query.size),
+  );
+  app.get(
+    `${keys}/proofs/consistency`,
+    { config: { access: 'member' }, schema: { tags: ['keys'], querystring: ConsistencyProofQuery, response: { 200: ConsistencyProof, ...errorResponses } } },
+    async (request) => consistencyProof(deps, keyLog(request), request.query.from, request.query.to),
+  );
+  app.get(
+    `${keys}/devices/:id`,
+    { config: { access: 'member' }, schema: { tags: ['keys'], params: IdParams, response: { 200: DeviceKeyEntries, ...errorResponses } } },
+    async (request) => devices.deviceKeyEntries(deps, authOf(request), request.params.id),
   );
 
   app.post(

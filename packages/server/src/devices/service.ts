@@ -3,9 +3,10 @@ import { MAX_DEVICES_PER_ACCOUNT, MAX_UNCLAIMED_KEY_PACKAGES, type AttachDeviceB
 import { isMlsError, MAX_KEY_PACKAGE_LIFETIME_SECONDS, readKeyPackage, SUITES, suiteById } from '@consilium/crypto';
 import { ConsiliumError, notFound } from '../errors.js';
 import { addSeconds, inTransaction, iso, type Deps } from '../deps.js';
-import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
+import { auditEvent, recordAudit, recordKeyEvent, type Actor } from '../audit/record.js';
 import { setChallenge, takeChallenge, type AuthenticatedSession } from '../sessions/service.js';
 import { getAccount } from '../accounts/store.js';
+import { keyLogIdFor } from '../audit/log.js';
 import type { DeviceTable, KeyPackageTable } from '../db/schema/messaging.js';
 import * as store from './store.js';
 
@@ -16,6 +17,14 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 function ed25519Key(raw: Uint8Array) {
   if (raw.length !== 32) throw new ConsiliumError('VALIDATION_FAILED', 'signature public key must be 32 bytes (Ed25519)');
   return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+/** The key-transparency leaf of a device key: whose it is, the key, and whether it was added or revoked. */
+function keyEvent(deps: Deps, actor: Actor, type: 'device.added' | 'device.revoked', device: DeviceTable) {
+  return auditEvent(deps, { ...actor, accountId: device.account_id }, type, type === 'device.added' ? 'C' : 'D', {
+    entity: { type: 'device', id: device.id },
+    detail: { signaturePublicKey: device.signature_public_key, ciphersuite: device.ciphersuite, ...(actor.accountId !== device.account_id && { by: actor.accountId }) },
+  });
 }
 
 export function toDevice(row: DeviceTable, currentDeviceId: string | null, unclaimed: number): Device {
@@ -56,6 +65,7 @@ export async function registerDevice(deps: Deps, auth: AuthenticatedSession, act
     await store.insertDevice(tx.db, row);
     await store.bindSessionToDevice(tx.db, auth.session.id, row.id);
     await recordAudit(tx, auditEvent(tx, actor, 'device.added', 'C', { entity: { type: 'device', id: row.id }, detail: { name: row.name, ciphersuite: row.ciphersuite } }));
+    await recordKeyEvent(tx, auth.organisation.id, keyEvent(tx, actor, 'device.added', row));
   });
   return toDevice(row, row.id, 0);
 }
@@ -101,6 +111,8 @@ export async function revokeDevice(deps: Deps, actor: Actor, accountId: string, 
     if (!(await store.revokeDevice(tx.db, deviceId, now))) throw new ConsiliumError('CONFLICT', 'this device is already revoked');
     const sessions = await store.endDeviceSessions(tx.db, deviceId, now);
     await recordAudit(tx, auditEvent(tx, actor, 'device.revoked', 'D', { entity: { type: 'device', id: deviceId }, detail: { sessionsEnded: sessions } }));
+    const owner = await getAccount(tx.db, device.account_id);
+    await recordKeyEvent(tx, owner!.organisation_id, keyEvent(tx, actor, 'device.revoked', device));
   });
   deps.fanOut.publish([deviceId], { type: 'revoked' });
 }
@@ -170,4 +182,23 @@ export async function claimKeyPackages(deps: Deps, auth: AuthenticatedSession, a
     else result.missing.push({ accountId: device.account_id, deviceId: device.id });
   }
   return result;
+}
+
+/** A colleague's device key entries in the organisation's key log, for the client to check. */
+export async function deviceKeyEntries(deps: Deps, auth: AuthenticatedSession, deviceId: string) {
+  const device = await store.getDevice(deps.db, deviceId);
+  const owner = device && (await getAccount(deps.db, device.account_id));
+  if (!device || !owner || owner.organisation_id !== auth.organisation.id) throw notFound('device');
+  const logId = keyLogIdFor(auth.organisation.id);
+  const rows = await deps.db
+    .selectFrom('audit_entry')
+    .select(['idx', 'leaf'])
+    .where('log_id', '=', logId)
+    .where('actor_account_id', '=', device.account_id)
+    .orderBy('idx')
+    .execute();
+  const entries = rows
+    .filter((r) => (JSON.parse(r.leaf) as { entity?: { id?: string } }).entity?.id === deviceId)
+    .map((r) => ({ index: Number(r.idx), leaf: r.leaf }));
+  return { deviceId, accountId: device.account_id, logId, entries };
 }

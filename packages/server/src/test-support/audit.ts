@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { hashLeaf, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion, type Checkpoint } from '@consilium/crypto';
@@ -178,10 +179,24 @@ export function parseCsv(text: string): string[][] {
 }
 
 const CLI = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
+const packagesDir = fileURLToPath(new URL('../../../', import.meta.url));
+/** Sources the CLI's `audit verify` runs, and where the build puts them. */
+const CLI_SOURCES = ['cli/src/program.ts', ...['verify', 'log', 'leaf', 'store', 'signing'].map((f) => `server/src/audit/${f}.ts`)];
+const built = (src: string) => src.replace('/src/', '/dist/').replace(/\.ts$/, '.js');
+
+/** The CLI runs from dist/: refuse to test a build older than the sources it would exercise. */
+function assertCliBuilt(): void {
+  for (const src of CLI_SOURCES) {
+    const out = path.join(packagesDir, built(src));
+    if (!existsSync(out) || statSync(out).mtimeMs < statSync(path.join(packagesDir, src)).mtimeMs) {
+      throw new Error(`${out} is missing or older than its source: run npx tsc -b packages/cli first`);
+    }
+  }
+}
 
 /** Runs the built CLI (`node packages/cli/dist/main.js ...`); resolves with its exit code and output. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npx tsc -b packages/cli first`);
+  assertCliBuilt();
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: { ...process.env, DATABASE_URL: '', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
