@@ -21,5 +21,15 @@ for (const file of files) {
   passed += report.numPassedTests;
   failed += report.numFailedTests + loadFailures;
 }
+// A step that exited non-zero although its report shows no failed test (an unhandled error, a
+// crash after the report) still counts: .ci/run lists such steps in failed-steps.
+let steps = [];
+try {
+  steps = readFileSync(path.join(dir, 'failed-steps'), 'utf8').split('\n').filter(Boolean);
+} catch {}
+for (const step of steps) {
+  console.log(`${step}: exited non-zero (counted as 1 failure)`);
+  failed += 1;
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);

@@ -29,6 +29,9 @@ export function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): D
   const kind = databaseKind(config);
   if (kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
+    // An idle client that loses its connection (server restart, terminated backend) is reported
+    // on the pool; unhandled, it would crash the process. The pool replaces the client itself.
+    pool.on('error', (err) => process.emitWarning(`PostgreSQL idle connection lost: ${err.message}`));
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind, close: () => db.destroy() };
   }
