@@ -87,3 +87,15 @@ export async function signInFirstTime(page: Page, origin: string, email: string)
   await page.getByRole('heading', { name: 'Conversations' }).waitFor();
   return secret;
 }
+
+/** Several people of one new organisation (which requires MFA), e.g. to message each other. */
+export async function seedColleagues(server: RunningServer, orgName: string, people: { email: string; displayName: string; role: Role }[]) {
+  const org = await createOrganisation(server.deps, orgName, { requireMfa: true, idleTimeoutMinutes: 15 });
+  const accounts = [];
+  for (const p of people) {
+    accounts.push(
+      await createAccount(server.deps, systemActor(org.id), { organisationId: org.id, email: p.email, displayName: p.displayName, role: p.role, departmentId: null, password: PASSWORD }),
+    );
+  }
+  return { org, accounts };
+}

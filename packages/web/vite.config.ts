@@ -16,7 +16,7 @@ export default defineConfig({
     // layer, and the bundler keeps part of ts-mls (about 21 KB) even when nothing uses it.
     alias: [
       { find: '@consilium/protocol', replacement: here('../protocol/src/index.ts') },
-      { find: /^@consilium\/crypto\/(merkle|note)$/, replacement: `${here('../crypto/src')}/$1/index.ts` },
+      { find: /^@consilium\/crypto\/(merkle|note|mls)$/, replacement: `${here('../crypto/src')}/$1/index.ts` },
     ],
   },
   build: {

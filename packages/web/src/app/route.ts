@@ -6,6 +6,7 @@ export type AdminTab = (typeof adminTabs)[number];
 /** Every screen the address can name. The hash keeps the server's SPA fallback trivial. */
 export type Route =
   | { name: 'home' }
+  | { name: 'conversation'; id: string }
   | { name: 'profile' }
   | { name: 'admin'; tab: AdminTab }
   | { name: 'invite'; token: string }
@@ -17,6 +18,7 @@ export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
   const [first, second, ...rest] = parts;
   if (first === undefined) return { name: 'home' };
+  if (first === 'c' && second && rest.length === 0) return { name: 'conversation', id: decodeURIComponent(second) };
   if (first === 'profile' && second === undefined) return { name: 'profile' };
   if (first === 'admin' && rest.length === 0) {
     if (second === undefined) return { name: 'admin', tab: 'members' };
@@ -31,6 +33,8 @@ export function routeHref(route: Route): string {
     case 'home':
     case 'not-found':
       return '#/';
+    case 'conversation':
+      return `#/c/${encodeURIComponent(route.id)}`;
     case 'profile':
       return '#/profile';
     case 'admin':

@@ -1,5 +1,6 @@
 import { PageHeading } from '../ui/PageHeading';
 import { AccountSection } from './AccountSection';
+import { DevicesSection } from './DevicesSection';
 import { SessionsSection } from './SessionsSection';
 import { TwoStepSection } from './TwoStepSection';
 
@@ -10,6 +11,7 @@ export function ProfilePage() {
       <AccountSection />
       <TwoStepSection />
       <SessionsSection />
+      <DevicesSection />
     </div>
   );
 }

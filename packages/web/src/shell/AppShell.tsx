@@ -8,11 +8,14 @@ import { TopBar } from './TopBar';
 import { ConversationSidebar } from './ConversationSidebar';
 import { ConversationPlaceholder } from './ConversationPlaceholder';
 import { NotFoundView } from './NotFoundView';
+import { MessengerProvider } from '../messaging/MessengerProvider';
+import { ThreadView } from '../messaging/ThreadView';
 
 /** The signed-in frame: top bar, the conversation list on the messenger screen, and the main area. */
 export function AppShell({ route }: { route: Route }) {
   const { me } = useActiveSession();
   const main = useRef<HTMLElement>(null);
+  const messenger = route.name === 'home' || route.name === 'conversation';
   const skipToMain = (event: MouseEvent) => {
     // A real #fragment would be read as a route; move focus by hand instead.
     event.preventDefault();
@@ -20,21 +23,24 @@ export function AppShell({ route }: { route: Route }) {
   };
 
   return (
-    <div className="shell">
-      <a className="skip-link" href="#main-content" onClick={skipToMain}>
-        Skip to main content
-      </a>
-      <TopBar route={route} />
-      <div className={`workspace${route.name === 'home' ? ' workspace-messenger' : ''}`}>
-        {route.name === 'home' && <ConversationSidebar />}
-        <main id="main-content" ref={main} tabIndex={-1} className="main">
-          {route.name === 'home' && <ConversationPlaceholder />}
-          {route.name === 'profile' && <ProfilePage />}
-          {route.name === 'admin' &&
-            (adminTabsFor(me.account.role).includes(route.tab) ? <AdminPage tab={route.tab} /> : <NotFoundView reason="forbidden" />)}
-          {(route.name === 'not-found' || route.name === 'invite') && <NotFoundView reason="missing" />}
-        </main>
+    <MessengerProvider accountId={me.account.id}>
+      <div className="shell">
+        <a className="skip-link" href="#main-content" onClick={skipToMain}>
+          Skip to main content
+        </a>
+        <TopBar route={route} />
+        <div className={`workspace${messenger ? ' workspace-messenger' : ''}`}>
+          {messenger && <ConversationSidebar openId={route.name === 'conversation' ? route.id : null} />}
+          <main id="main-content" ref={main} tabIndex={-1} className="main">
+            {route.name === 'home' && <ConversationPlaceholder />}
+            {route.name === 'conversation' && <ThreadView key={route.id} conversationId={route.id} />}
+            {route.name === 'profile' && <ProfilePage />}
+            {route.name === 'admin' &&
+              (adminTabsFor(me.account.role).includes(route.tab) ? <AdminPage tab={route.tab} /> : <NotFoundView reason="forbidden" />)}
+            {(route.name === 'not-found' || route.name === 'invite') && <NotFoundView reason="missing" />}
+          </main>
+        </div>
       </div>
-    </div>
+    </MessengerProvider>
   );
 }

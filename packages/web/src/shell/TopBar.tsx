@@ -24,7 +24,7 @@ export function TopBar({ route }: { route: Route }) {
         <span className="topbar-org">{me.organisation.name}</span>
       </div>
       <nav className="topbar-nav" aria-label="Main">
-        <NavLink href="#/" current={route.name === 'home'}>
+        <NavLink href="#/" current={route.name === 'home' || route.name === 'conversation'}>
           Conversations
         </NavLink>
         <NavLink href="#/profile" current={route.name === 'profile'}>

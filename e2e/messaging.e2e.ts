@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { generate } from 'otplib';
+import { launchChromium, PASSWORD, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer } from './support.js';
+
+let server: E2eServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startE2eServer();
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const WAIT = { timeout: 20_000 };
+const shot = (page: Page, name: string) => (process.env.E2E_SCREENSHOTS ? page.screenshot({ path: `/tmp/messaging-${name}.png`, fullPage: true }) : undefined);
+
+/** Types into the composer and sends; waits until the server has given the message its sequence number. */
+async function send(page: Page, text: string, shown = text): Promise<void> {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.locator('.message-own', { hasText: shown }).locator('.message-status', { hasText: 'Sent' }).waitFor(WAIT);
+}
+
+describe('messaging in Chromium', () => {
+  it('two clinicians exchange end-to-end encrypted messages in a direct conversation', async () => {
+    await seedColleagues(server, 'E2E Messaging Hospital', [
+      { email: 'alice@e2e-messaging.test', displayName: 'Dr Alice Ward', role: 'clinician' },
+      { email: 'bob@e2e-messaging.test', displayName: 'Dr Bob Lane', role: 'clinician' },
+    ]);
+    const contextA = await browser.newContext();
+    const contextB = await browser.newContext();
+    const a = await contextA.newPage();
+    const b = await contextB.newPage();
+    const problemsA = watchConsole(a);
+    const problemsB = watchConsole(b);
+
+    const secretA = await signInFirstTime(a, server.origin, 'alice@e2e-messaging.test');
+    await signInFirstTime(b, server.origin, 'bob@e2e-messaging.test');
+    // Each browser registers its device and publishes key packages before it can be added.
+    for (const page of [a, b]) await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
+
+    // A starts a direct conversation with B from the directory.
+    await a.getByRole('button', { name: 'New conversation' }).click();
+    await a.getByLabel('Search colleagues').fill('Bob');
+    await a.getByRole('checkbox', { name: /Dr Bob Lane/ }).check();
+    await shot(a, 'new-conversation');
+    await a.getByRole('button', { name: 'Start conversation' }).click();
+    await a.getByRole('heading', { name: 'Dr Bob Lane' }).waitFor(WAIT);
+    await send(a, 'Hello Bob, can you review bed 12? <b>not bold</b>');
+
+    // B joins through the Welcome, sees the conversation with one unread message, and reads it.
+    const fromA = b.getByRole('link', { name: /Dr Alice Ward/ });
+    await fromA.waitFor(WAIT);
+    await expect.poll(() => fromA.locator('.unread-count').textContent(), WAIT).toBe('1');
+    await shot(b, 'unread');
+    await fromA.click();
+    const received = b.locator('.message', { hasText: 'Hello Bob, can you review bed 12?' });
+    await received.waitFor(WAIT);
+    // Text stays text: the markup in the message is not rendered as HTML.
+    expect(await received.locator('.message-text').textContent()).toBe('Hello Bob, can you review bed 12? <b>not bold</b>');
+    expect(await received.locator('b').count()).toBe(0);
+    await expect.poll(() => fromA.locator('.unread-count').count()).toBe(0);
+
+    // B replies; A sees it in the open thread, pushed over the WebSocket.
+    await send(b, 'On my way, **now**.', 'On my way, now.');
+    const reply = a.locator('.message:not(.message-own)', { hasText: 'On my way, now.' });
+    await reply.waitFor(WAIT);
+    expect(await reply.locator('strong').textContent()).toBe('now');
+    await shot(a, 'thread-a');
+    await shot(b, 'thread-b');
+
+    // Each profile lists this browser's device with a safety fingerprint.
+    await a.getByRole('link', { name: 'Profile' }).click();
+    await a.getByRole('heading', { name: 'Devices' }).waitFor();
+    await expect.poll(() => a.getByTestId('device-fingerprint').first().textContent(), WAIT).toMatch(/^(\d{5} ){11}\d{5}$/);
+    await shot(a, 'devices');
+
+    // A message whose sending fails (the network drops every try) is marked, and goes out on retry
+    // with the same id and bytes.
+    await a.getByRole('link', { name: 'Conversations' }).click();
+    await a.getByRole('link', { name: /Dr Bob Lane/ }).click();
+    await a.route('**/api/v1/conversations/*/messages', (route) => (route.request().method() === 'POST' ? route.abort('connectionreset') : route.fallback()));
+    await a.getByLabel('Message', { exact: true }).fill('Lab results attached.');
+    await a.getByRole('button', { name: 'Send', exact: true }).click();
+    const failed = a.locator('.message-own', { hasText: 'Lab results attached.' });
+    await failed.locator('.message-status', { hasText: 'Not sent' }).waitFor(WAIT);
+    await a.unroute('**/api/v1/conversations/*/messages');
+    await failed.getByRole('button', { name: 'Retry' }).click();
+    await failed.locator('.message-status', { hasText: 'Sent' }).waitFor(WAIT);
+    await b.locator('.message:not(.message-own)', { hasText: 'Lab results attached.' }).waitFor(WAIT);
+
+    // A second tab of the same browser does not run a second copy of the same device.
+    const a2 = await contextA.newPage();
+    const problemsA2 = watchConsole(a2);
+    await a2.goto(server.origin);
+    await a2.getByText('Consilium is open in another tab of this browser.').waitFor(WAIT);
+    await a2.close();
+    expect(problemsA2).toEqual([]);
+
+    // History and group state survive a reload (sealed in IndexedDB).
+    await a.reload();
+    await a.getByRole('link', { name: 'Conversations' }).click();
+    await a.getByRole('link', { name: /Dr Bob Lane/ }).click();
+    await a.locator('.message', { hasText: 'On my way, now.' }).waitFor(WAIT);
+
+    // A signs out; B writes meanwhile; A signs in again on a new session: the browser's device
+    // proves possession of its key (no new device), catches up and shows the message as unread.
+    await a.getByRole('button', { name: 'Sign out' }).click();
+    await a.getByLabel('E-mail').waitFor();
+    await send(b, 'Bed 12 is fine now.');
+    await a.getByLabel('E-mail').fill('alice@e2e-messaging.test');
+    await a.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await a.getByRole('button', { name: 'Sign in' }).click();
+    await a.getByLabel('Authentication code').fill(await generate({ secret: secretA, epoch: Math.floor(Date.now() / 1000) + 30 }));
+    await a.getByRole('button', { name: 'Verify' }).click();
+    const fromB = a.getByRole('link', { name: /Dr Bob Lane/ });
+    await expect.poll(() => fromB.locator('.unread-count').textContent(), WAIT).toBe('1');
+    await fromB.click();
+    await a.locator('.message', { hasText: 'Bed 12 is fine now.' }).waitFor(WAIT);
+    await send(a, 'Thanks!');
+    await b.locator('.message:not(.message-own)', { hasText: 'Thanks!' }).waitFor(WAIT);
+    await a.getByRole('link', { name: 'Profile' }).click();
+    await a.getByRole('heading', { name: 'Devices' }).waitFor();
+    await expect.poll(() => a.getByTestId('device-fingerprint').count(), WAIT).toBe(1);
+
+    // The dropped requests of the failed send are logged by the browser; nothing else is.
+    expect(problemsA.filter((p) => !/ERR_CONNECTION_RESET/.test(p))).toEqual([]);
+    expect(problemsB).toEqual([]);
+    await contextA.close();
+    await contextB.close();
+  });
+
+  it('three colleagues talk in a group conversation', async () => {
+    await seedColleagues(server, 'E2E Group Hospital', [
+      { email: 'carol@e2e-group.test', displayName: 'Dr Carol Stone', role: 'clinician' },
+      { email: 'dan@e2e-group.test', displayName: 'Nurse Dan Reed', role: 'nurse' },
+      { email: 'erin@e2e-group.test', displayName: 'Dr Erin Cole', role: 'clinician' },
+    ]);
+    const pages: Page[] = [];
+    const problems: string[][] = [];
+    for (const email of ['carol@e2e-group.test', 'dan@e2e-group.test', 'erin@e2e-group.test']) {
+      const page = await (await browser.newContext()).newPage();
+      problems.push(watchConsole(page));
+      await signInFirstTime(page, server.origin, email);
+      await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
+      pages.push(page);
+    }
+    const [carol, dan, erin] = pages as [Page, Page, Page];
+
+    await carol.getByRole('button', { name: 'New conversation' }).click();
+    await carol.getByRole('checkbox', { name: /Nurse Dan Reed/ }).check();
+    await carol.getByRole('checkbox', { name: /Dr Erin Cole/ }).check();
+    await carol.getByRole('button', { name: 'Start group conversation' }).click();
+    await carol.getByRole('heading', { name: /^(Nurse Dan Reed, Dr Erin Cole|Dr Erin Cole, Nurse Dan Reed)$/ }).waitFor(WAIT);
+    await send(carol, 'Handover at 3pm.');
+
+    for (const page of [dan, erin]) {
+      await page.getByRole('link', { name: /Dr Carol Stone/ }).click(WAIT);
+      await page.locator('.message', { hasText: 'Handover at 3pm.' }).waitFor(WAIT);
+    }
+    await send(erin, 'I will be there.');
+    for (const page of [carol, dan]) await page.locator('.message:not(.message-own)', { hasText: 'I will be there.' }).waitFor(WAIT);
+    expect(await dan.locator('.message-sender').allTextContents()).toEqual(['Dr Carol Stone', 'Dr Erin Cole']);
+    await shot(dan, 'group');
+
+    expect(problems.flat()).toEqual([]);
+    for (const page of pages) await page.context().close();
+  });
+
+  it('revoking a device in the profile signs that browser out', async () => {
+    await seedColleagues(server, 'E2E Devices Hospital', [{ email: 'fay@e2e-devices.test', displayName: 'Dr Fay Moss', role: 'clinician' }]);
+    const first = await (await browser.newContext()).newPage();
+    const second = await (await browser.newContext()).newPage();
+    const problemsFirst = watchConsole(first);
+    const problemsSecond = watchConsole(second);
+    const secret = await signInFirstTime(first, server.origin, 'fay@e2e-devices.test');
+    await first.getByRole('button', { name: 'New conversation' }).and(first.locator(':enabled')).waitFor(WAIT);
+
+    // The same person in another browser: a second device.
+    await second.goto(server.origin);
+    await second.getByLabel('E-mail').fill('fay@e2e-devices.test');
+    await second.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await second.getByRole('button', { name: 'Sign in' }).click();
+    await second.getByLabel('Authentication code').fill(await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }));
+    await second.getByRole('button', { name: 'Verify' }).click();
+    await second.getByRole('button', { name: 'New conversation' }).and(second.locator(':enabled')).waitFor(WAIT);
+    await second.getByRole('link', { name: 'Profile' }).click();
+    await expect.poll(() => second.getByTestId('device-fingerprint').count(), WAIT).toBe(2);
+    await shot(second, 'two-devices');
+    await second.getByRole('button', { name: /^Revoke / }).click();
+    await second.getByRole('button', { name: 'Revoke device' }).click();
+    await second.getByText('Revoked', { exact: true }).waitFor(WAIT);
+
+    // The revoked browser learns it over its socket and returns to sign-in.
+    await first.getByText('Your session has ended. Please sign in again.').waitFor(WAIT);
+    // Its one request to learn why is answered 401, which the browser logs; nothing else.
+    expect(problemsFirst.filter((p) => !/status of 401/.test(p))).toEqual([]);
+    expect(problemsSecond).toEqual([]);
+    await first.context().close();
+    await second.context().close();
+  });
+});

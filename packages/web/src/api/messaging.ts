@@ -1,0 +1,48 @@
+import type {
+  AuditLogInfo,
+  DeviceKeyEntries,
+  InclusionProof,
+  ClaimedKeyPackages,
+  Conversation,
+  ConversationKind,
+  ConversationList,
+  Device,
+  DeviceChallenge,
+  DeviceList,
+  Directory,
+  KeyPackageCount,
+  MessagePage,
+  Ok,
+  RegisterDeviceBody,
+  SubmitMessageBody,
+  SubmittedMessage,
+  UploadKeyPackagesBody,
+  WelcomeList,
+} from '@consilium/protocol';
+import { http, segment } from './client';
+
+export const listDevices = () => http.get<DeviceList>('/devices');
+export const registerDevice = (body: RegisterDeviceBody) => http.post<Device>('/devices', body);
+export const deviceChallenge = () => http.post<DeviceChallenge>('/devices/challenge');
+export const attachDevice = (deviceId: string, signature: string) => http.post<Device>('/devices/attach', { deviceId, signature });
+export const revokeDevice = (id: string) => http.delete<Ok>(`/devices/${segment(id)}`);
+export const uploadKeyPackages = (body: UploadKeyPackagesBody) => http.post<KeyPackageCount>('/devices/current/key-packages', body);
+export const claimKeyPackages = (accountIds: string[]) => http.post<ClaimedKeyPackages>('/key-packages/claim', { accountIds });
+
+export const searchDirectory = (q: string) => http.get<Directory>(`/directory?q=${encodeURIComponent(q)}`);
+
+export const listConversations = () => http.get<ConversationList>('/conversations');
+export const getConversation = (id: string) => http.get<Conversation>(`/conversations/${segment(id)}`);
+export const createConversation = (id: string, kind: ConversationKind, memberAccountIds: string[]) =>
+  http.post<Conversation>('/conversations', { id, kind, memberAccountIds });
+export const submitMessage = (conversationId: string, body: SubmitMessageBody) =>
+  http.post<SubmittedMessage>(`/conversations/${segment(conversationId)}/messages`, body);
+export const fetchMessages = (conversationId: string, after: number, limit = 100) =>
+  http.get<MessagePage>(`/conversations/${segment(conversationId)}/messages?after=${after}&limit=${limit}`);
+export const acknowledge = (conversationId: string, seq: number) => http.post<Ok>(`/conversations/${segment(conversationId)}/ack`, { seq });
+export const listWelcomes = () => http.get<WelcomeList>('/welcomes');
+export const consumeWelcome = (id: string) => http.post<Ok>(`/welcomes/${segment(id)}/consumed`);
+
+export const getKeyLog = () => http.get<AuditLogInfo>('/keys/log');
+export const getKeyInclusionProof = (index: number, size: number) => http.get<InclusionProof>(`/keys/proofs/inclusion?index=${index}&size=${size}`);
+export const getDeviceKeyEntries = (deviceId: string) => http.get<DeviceKeyEntries>(`/keys/devices/${segment(deviceId)}`);

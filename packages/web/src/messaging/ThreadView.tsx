@@ -1,0 +1,120 @@
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { ErrorAlert } from '../ui/ErrorAlert';
+import { formatTime } from '../ui/format';
+import { useAction } from '../ui/use-action';
+import { useMessenger, useMessengerSnapshot } from './MessengerProvider';
+import { MessageText } from './MessageText';
+import type { ThreadMessage } from './types';
+
+const statusLabel: Record<ThreadMessage['status'], string> = {
+  sending: 'Sending…',
+  sent: 'Sent',
+  failed: 'Not sent',
+  received: '',
+  undecryptable: '',
+};
+
+/** One conversation: its messages (plain text, rendered as text) and the composer. */
+export function ThreadView({ conversationId }: { conversationId: string }) {
+  const messenger = useMessenger();
+  const snapshot = useMessengerSnapshot();
+  const conversation = snapshot.conversations.find((c) => c.id === conversationId);
+  const [draft, setDraft] = useState('');
+  const action = useAction();
+  const end = useRef<HTMLDivElement>(null);
+  const count = conversation?.messages.length ?? 0;
+
+  useEffect(() => {
+    document.title = `${conversation?.title ?? 'Conversation'} · Consilium`;
+  }, [conversation?.title]);
+
+  useEffect(() => {
+    messenger?.setOpenConversation(conversationId);
+    return () => messenger?.setOpenConversation(null);
+  }, [messenger, conversationId, count]);
+
+  useEffect(() => {
+    end.current?.scrollIntoView?.({ block: 'end' });
+  }, [count]);
+
+  if (!conversation) {
+    return (
+      <div className="empty-state empty-state-main">
+        <p className="empty-state-title">{snapshot.phase === 'ready' ? 'Conversation not found' : 'Loading conversation…'}</p>
+      </div>
+    );
+  }
+
+  const send = (event?: FormEvent) => {
+    event?.preventDefault();
+    const text = draft.trim();
+    if (!text || !messenger) return;
+    setDraft('');
+    void action.run(() => messenger.send(conversationId, text));
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && !event.shiftKey) send(event);
+  };
+
+  return (
+    <div className="thread">
+      <header className="thread-header">
+        <h2 className="thread-title">{conversation.title}</h2>
+        <p className="muted small">
+          {conversation.kind === 'direct' ? 'Direct conversation' : `Group of ${conversation.members.length}`} · end-to-end encrypted
+        </p>
+      </header>
+      <ol className="thread-messages" aria-label="Messages" aria-live="polite">
+        {conversation.messages.map((m) => (
+          <li key={m.key} className={`message${m.own ? ' message-own' : ''}`} data-status={m.status}>
+            {!m.own && <p className="message-sender small">{m.senderName}</p>}
+            {m.status === 'undecryptable' ? (
+              <p className="message-text muted">This message could not be decrypted on this device.</p>
+            ) : (
+              <MessageText text={m.text} />
+            )}
+            <p className="message-meta muted small">
+              <time dateTime={m.at}>{formatTime(m.at)}</time>
+              {m.own && statusLabel[m.status] && <span className="message-status"> · {statusLabel[m.status]}</span>}
+              {m.own && m.status === 'failed' && messenger && (
+                <>
+                  {' '}
+                  <button type="button" className="link-button" onClick={() => void action.run(() => messenger.retry(conversationId, m.key))}>
+                    Retry
+                  </button>
+                </>
+              )}
+            </p>
+          </li>
+        ))}
+        {conversation.messages.length === 0 && <li className="muted small thread-empty">No messages yet.</li>}
+      </ol>
+      <div ref={end} />
+      {conversation.removed ? (
+        <p className="notice">You were removed from this conversation. Earlier messages stay readable on this device.</p>
+      ) : conversation.joined ? (
+        <form className="composer" onSubmit={send}>
+          <label htmlFor="composer-text" className="visually-hidden">
+            Message
+          </label>
+          <textarea
+            id="composer-text"
+            className="input composer-input"
+            rows={2}
+            value={draft}
+            maxLength={10000}
+            placeholder="Write a message"
+            onChange={(e) => setDraft(e.target.value)}
+            onKeyDown={onKeyDown}
+          />
+          <button type="submit" className="button button-primary" disabled={!draft.trim()}>
+            Send
+          </button>
+          <ErrorAlert error={action.error} />
+        </form>
+      ) : (
+        <p className="notice">This device has not been added to the conversation yet.</p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,718 @@
+/**
+ * The messenger of one signed-in account on this browser: its MLS device, its groups, and the
+ * delivery of messages over HTTP and the WebSocket. Loaded lazily (with the MLS library) after
+ * sign-in, so the sign-in page stays small.
+ *
+ * Discipline (packages/crypto/src/mls/README.md): every new group state is sealed and saved
+ * before what it produced is sent or acknowledged; commits are confirmed on 200 and discarded on
+ * STALE_EPOCH; own messages are never fed back; per conversation, work runs one at a time.
+ */
+import * as mls from '@consilium/crypto/mls';
+import type { Conversation, Device, PendingWelcome, ServerFrame, StoredMessage, SubmitMessageBody, SubmittedMessage } from '@consilium/protocol';
+import { ApiError } from '../api/client';
+import { listSessions as listServerSessions } from '../api/me';
+import * as serverApi from '../api/messaging';
+import { KeyTransparency } from './key-transparency';
+import { localDeletePrefix, localGet, localPut, openJson, sealJson, stateKey } from './local-store';
+import type { ConversationSummary, MessengerSnapshot, ThreadMessage } from './types';
+
+const ONE_TIME_KEY_PACKAGES = 20;
+/** Upload more one-time key packages when the server holds fewer than this. */
+const KEY_PACKAGE_LOW_WATER = 8;
+const COMMIT_ATTEMPTS = 5;
+const SUBMIT_ATTEMPTS = 4;
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+const fromUtf8 = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const toB64 = (bytes: Uint8Array) => {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+};
+const fromB64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const groupIdOf = (conversationId: string) => utf8(conversationId);
+
+interface DeviceRecord {
+  deviceId: string;
+  sealed: Uint8Array;
+}
+
+/** What is stored per conversation, in one record so state, cursor and history change together. */
+interface ConversationRecord {
+  sealedState: Uint8Array;
+  cursor: number;
+  readSeq: number;
+  sealedLog: Uint8Array;
+  /** A commit of ours the Delivery Service had not answered when this was saved. */
+  sealedPending?: Uint8Array;
+}
+
+interface Group {
+  state: mls.GroupState;
+  /** Last sequence number processed (or skipped as our own). */
+  cursor: number;
+  /** Last sequence number the user has seen in the thread. */
+  readSeq: number;
+  messages: ThreadMessage[];
+  /** The pending state of a commit being submitted (saved beside the current state). */
+  pending?: mls.GroupState;
+  /**
+   * After a restart: the state a commit of ours led to, if the server kept that commit. The
+   * catch-up decides: our own commit at the current epoch means it won.
+   */
+  unsettled?: mls.GroupState;
+}
+
+/** Thrown instead of making a request once the messenger stopped (the user signed out). */
+class MessengerStopped extends Error {
+  override readonly name = 'MessengerStopped';
+}
+
+type AnyFunction = (...args: never[]) => Promise<unknown>;
+
+/** The same API functions, refusing to run once `stopped()` says so: no requests after sign-out. */
+function guarded<T extends Record<string, AnyFunction>>(functions: T, stopped: () => boolean): T {
+  const out: Record<string, AnyFunction> = {};
+  for (const [name, fn] of Object.entries(functions)) {
+    out[name] = (...args: never[]) => (stopped() ? Promise.reject(new MessengerStopped('signed out')) : fn(...args));
+  }
+  return out as T;
+}
+
+export class Messenger {
+  private readonly api = guarded({ ...serverApi }, () => this.stopped);
+  private readonly listSessions = guarded({ listServerSessions }, () => this.stopped).listServerSessions;
+  private readonly keyLog = new KeyTransparency(this.api);
+  private key!: CryptoKey;
+  private secrets!: mls.DeviceSecrets;
+  private readonly groups = new Map<string, Group>();
+  private conversations: Conversation[] = [];
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private socket: WebSocket | null = null;
+  private stopped = false;
+  private reconnectDelay = 1000;
+  private openConversationId: string | null = null;
+  private snapshot: MessengerSnapshot = { phase: 'starting', error: null, deviceId: null, connected: false, conversations: [] };
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly accountId: string) {}
+
+  // ---- the store React reads -------------------------------------------------------------
+
+  subscribe = (listener: () => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = () => this.snapshot;
+
+  private publish(patch: Partial<MessengerSnapshot> = {}): void {
+    const conversations: ConversationSummary[] = this.conversations.map((c) => {
+      const group = this.groups.get(c.id);
+      const messages = group?.messages ?? [];
+      const others = c.members.filter((m) => m.accountId !== this.accountId);
+      const title =
+        others.length === 0 ? 'Only you' : others.map((m) => m.displayName).join(', ');
+      return {
+        id: c.id,
+        kind: c.kind,
+        title,
+        members: c.members.map((m) => ({ accountId: m.accountId, displayName: m.displayName })),
+        joined: group !== undefined,
+        removed: group ? !group.state.active : false,
+        unread: group ? messages.filter((m) => !m.own && m.seq !== null && m.seq > group.readSeq).length : 0,
+        lastMessage: messages.at(-1) ?? null,
+        messages,
+      };
+    });
+    conversations.sort((a, b) => (b.lastMessage?.at ?? '').localeCompare(a.lastMessage?.at ?? ''));
+    this.snapshot = { ...this.snapshot, ...patch, deviceId: this.secrets?.identity.deviceId ?? null, conversations };
+    for (const listener of this.listeners) listener();
+  }
+
+  // ---- start and stop ---------------------------------------------------------------------
+
+  private releaseLock: (() => void) | null = null;
+
+  /**
+   * Holds this account's messaging lock for as long as the messenger runs: two tabs working on
+   * the same device's group states would reuse each other's keys. A second tab waits its turn.
+   */
+  private takeLock(): Promise<void> {
+    if (!('locks' in navigator)) return Promise.resolve();
+    return new Promise((acquired) => {
+      const waiting = setTimeout(() => this.publish({ phase: 'elsewhere' }), 500);
+      void navigator.locks.request(`consilium-messenger:${this.accountId}`, async () => {
+        clearTimeout(waiting);
+        if (this.stopped) return;
+        acquired();
+        await new Promise<void>((release) => (this.releaseLock = release));
+      });
+    });
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.takeLock();
+      if (this.stopped) return;
+      this.publish({ phase: 'starting' });
+      this.key = await stateKey(mls.generateStateKey);
+      await this.setUpDevice();
+      await this.refreshConversations();
+      await this.loadGroups();
+      this.publish({ phase: 'ready' });
+      this.connect();
+      await this.joinWelcomes();
+      await Promise.all(this.conversations.map((c) => this.sync(c.id)));
+      await this.topUpKeyPackages();
+    } catch (error) {
+      if (this.stopped) return;
+      console.warn('messaging could not start', error);
+      this.publish({ phase: 'failed', error: describe(error) });
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.releaseLock?.();
+    const socket = this.socket;
+    this.socket = null;
+    // Closing a socket that is still connecting makes the browser log an error: close it once open.
+    if (socket?.readyState === WebSocket.CONNECTING) socket.onopen = () => socket.close();
+    else socket?.close();
+  }
+
+  // ---- device -----------------------------------------------------------------------------
+
+  private deviceKey = () => `device:${this.accountId}`;
+
+  private async saveSecrets(secrets: mls.DeviceSecrets): Promise<void> {
+    const record: DeviceRecord = { deviceId: secrets.identity.deviceId, sealed: await mls.sealDeviceSecrets(secrets, this.key) };
+    await localPut({ [this.deviceKey()]: record });
+    this.secrets = secrets;
+  }
+
+  /** Loads this browser's device for the account, binds it to the session, or makes a new one. */
+  private async setUpDevice(): Promise<void> {
+    const record = await localGet<DeviceRecord>(this.deviceKey());
+    let secrets: mls.DeviceSecrets | undefined;
+    if (record) {
+      secrets = await mls
+        .openDeviceSecrets(record.sealed, this.key, { userId: this.accountId, deviceId: record.deviceId })
+        .catch((error: unknown) => {
+          console.warn('stored device secrets do not open; making a new device', error);
+          return undefined;
+        });
+    }
+    const { devices } = await this.api.listDevices();
+    const current = devices.find((d) => d.current);
+    if (secrets) {
+      const known = devices.find((d) => d.id === secrets!.identity.deviceId);
+      if (known && !known.revokedAt) {
+        this.secrets = secrets;
+        if (!known.current) await this.attach(known);
+        return;
+      }
+      // Revoked (or gone): its groups are lost to it. Erase what it kept (epoch secrets, history)
+      // and start over as a new device.
+      await localDeletePrefix(`conversation:${this.accountId}:${secrets.identity.deviceId}:`);
+      secrets = undefined;
+    }
+    if (current) {
+      // The session already speaks for a device whose secrets this browser does not hold.
+      throw new Error('this session is bound to a device whose keys are not in this browser; sign in again');
+    }
+    const identity = await mls.createDeviceIdentity({ userId: this.accountId, deviceId: crypto.randomUUID() });
+    const batch = await mls.generateKeyPackages(identity, { count: ONE_TIME_KEY_PACKAGES, lastResort: true });
+    // Keep the private halves before anything public exists.
+    await this.saveSecrets({ identity, keyPackages: batch.secrets });
+    await this.api.registerDevice({ deviceId: identity.deviceId, name: deviceName(), ciphersuite: 1, signaturePublicKey: toB64(identity.signaturePublicKey) });
+    await this.uploadBatch(batch);
+  }
+
+  /** Binds the stored device to this new session by signing the server's challenge. */
+  private async attach(device: Device): Promise<void> {
+    const { challenge } = await this.api.deviceChallenge();
+    const session = (await this.listSessions()).sessions.find((s) => s.current);
+    if (!session) throw new Error('the server does not show the current session');
+    const key = await crypto.subtle.importKey('pkcs8', ed25519Pkcs8(this.secrets.identity.signaturePrivateKey), 'Ed25519', false, ['sign']);
+    const signature = await crypto.subtle.sign('Ed25519', key, utf8(`consilium-device-attach:v1:${session.id}:${challenge}`));
+    await this.api.attachDevice(device.id, toB64(new Uint8Array(signature)));
+  }
+
+  private async uploadBatch(batch: mls.KeyPackageBatch): Promise<void> {
+    const lastResort = batch.published.find((p) => p.lastResort);
+    await this.api.uploadKeyPackages({
+      keyPackages: batch.published.filter((p) => !p.lastResort).map((p) => toB64(p.keyPackage)),
+      ...(lastResort && { lastResort: toB64(lastResort.keyPackage) }),
+    });
+  }
+
+  private async topUpKeyPackages(): Promise<void> {
+    const { devices } = await this.api.listDevices();
+    const current = devices.find((d) => d.current);
+    if (!current || current.unclaimedKeyPackages >= KEY_PACKAGE_LOW_WATER) return;
+    const batch = await mls.generateKeyPackages(this.secrets.identity, { count: ONE_TIME_KEY_PACKAGES, lastResort: false });
+    await this.saveSecrets({ ...this.secrets, keyPackages: [...this.secrets.keyPackages, ...batch.secrets] });
+    await this.uploadBatch(batch);
+  }
+
+  // ---- credentials ------------------------------------------------------------------------
+
+  /**
+   * A leaf is accepted when its device key is the one the server lists for that member of one
+   * of our conversations, and the organisation's key transparency log proves that key was
+   * registered for that person's device and not revoked since.
+   */
+  private readonly validateCredential: mls.CredentialValidator = async (credential) => {
+    const presented = toB64(credential.signaturePublicKey);
+    if (credential.userId === this.accountId && credential.deviceId === this.secrets.identity.deviceId) {
+      return presented === toB64(this.secrets.identity.signaturePublicKey);
+    }
+    const expected = () => this.deviceKeyOf(credential.userId, credential.deviceId);
+    let key = expected();
+    if (key === undefined) {
+      await this.refreshConversations();
+      key = expected();
+    }
+    if (key === undefined || key !== presented) return false;
+    return this.keyLog.check(credential.userId, credential.deviceId, presented);
+  };
+
+  private deviceKeyOf(accountId: string, deviceId: string): string | undefined {
+    if (accountId === this.accountId && deviceId === this.secrets.identity.deviceId) return toB64(this.secrets.identity.signaturePublicKey);
+    for (const c of this.conversations) {
+      const device = c.members.find((m) => m.accountId === accountId)?.devices.find((d) => d.deviceId === deviceId);
+      if (device) return device.signaturePublicKey;
+    }
+    return undefined;
+  }
+
+  // ---- conversations and groups -----------------------------------------------------------
+
+  private async refreshConversations(): Promise<void> {
+    this.conversations = (await this.api.listConversations()).conversations;
+    this.publish();
+  }
+
+  private recordKey = (conversationId: string) => `conversation:${this.accountId}:${this.secrets.identity.deviceId}:${conversationId}`;
+
+  private async loadGroups(): Promise<void> {
+    for (const c of this.conversations) {
+      const record = await localGet<ConversationRecord>(this.recordKey(c.id));
+      if (!record) continue;
+      try {
+        const state = await mls.openGroupState(record.sealedState, this.key, { groupId: groupIdOf(c.id), validateCredential: this.validateCredential });
+        const messages = await openJson<ThreadMessage[]>(record.sealedLog, this.key, this.recordKey(c.id));
+        const group: Group = { state, cursor: record.cursor, readSeq: record.readSeq, messages };
+        if (record.sealedPending) {
+          group.unsettled = await mls.openGroupState(record.sealedPending, this.key, { groupId: groupIdOf(c.id), validateCredential: this.validateCredential });
+        }
+        this.groups.set(c.id, group);
+      } catch (error) {
+        console.warn(`conversation ${c.id} cannot be opened on this device`, error);
+      }
+    }
+  }
+
+  /** Saves a conversation's state, cursor and history in one write. */
+  private async save(conversationId: string, group: Group): Promise<void> {
+    const record: ConversationRecord = {
+      sealedState: await mls.sealGroupState(group.state, this.key),
+      cursor: group.cursor,
+      readSeq: group.readSeq,
+      sealedLog: await sealJson(group.messages, this.key, this.recordKey(conversationId)),
+    };
+    const pending = group.pending ?? group.unsettled;
+    if (pending) record.sealedPending = await mls.sealGroupState(pending, this.key);
+    await localPut({ [this.recordKey(conversationId)]: record });
+  }
+
+  /** Runs `work` after every earlier piece of work on the same conversation. */
+  private serial<T>(conversationId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(conversationId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.queues.set(conversationId, next);
+    return next;
+  }
+
+  /** Starts a conversation with the given people and adds all their devices (and our other ones). */
+  async createConversation(memberAccountIds: string[]): Promise<string> {
+    const id = crypto.randomUUID();
+    const kind = memberAccountIds.length === 1 ? 'direct' : 'group';
+    await this.api.createConversation(id, kind, memberAccountIds);
+    await this.refreshConversations();
+    await this.serial(id, async () => {
+      const state = await mls.createGroup({ identity: this.secrets.identity, groupId: groupIdOf(id), validateCredential: this.validateCredential });
+      const group: Group = { state, cursor: 0, readSeq: 0, messages: [] };
+      await this.save(id, group);
+      this.groups.set(id, group);
+      this.publish();
+      const claimed = await this.api.claimKeyPackages([this.accountId, ...memberAccountIds]);
+      if (claimed.keyPackages.length > 0) {
+        const keyPackages = claimed.keyPackages.map((k) => fromB64(k.keyPackage));
+        await this.commit(id, group, (s) => mls.addMembers(s, keyPackages), claimed.keyPackages.map((k) => k.deviceId));
+      }
+    });
+    this.publish();
+    return id;
+  }
+
+  private async commit(conversationId: string, group: Group, make: (state: mls.GroupState) => Promise<mls.CommitResult>, addedDeviceIds: string[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const epoch = Number(group.state.epoch);
+      const result = await make(group.state);
+      group.pending = result.newState;
+      await this.save(conversationId, group);
+      try {
+        await this.submit(conversationId, {
+          clientMessageId: crypto.randomUUID(),
+          kind: 'commit',
+          epoch,
+          body: toB64(result.commit),
+          ...(result.welcome && { welcome: toB64(result.welcome) }),
+          addedDeviceIds,
+        });
+      } catch (error) {
+        if (!isRefusal(error)) {
+          // Unknown whether the server kept it: the pending state stays saved, and the next
+          // start asks the server (see `unsettled`). Until then this conversation waits.
+          throw error;
+        }
+        group.pending = undefined;
+        group.state = mls.discardCommit(result.newState);
+        await this.save(conversationId, group);
+        if (!(error instanceof ApiError && error.code === 'STALE_EPOCH') || attempt >= COMMIT_ATTEMPTS) throw error;
+        await this.catchUp(conversationId, group);
+        continue;
+      }
+      group.pending = undefined;
+      group.state = mls.confirmCommit(result.newState);
+      await this.save(conversationId, group);
+      return;
+    }
+  }
+
+  // ---- sending ----------------------------------------------------------------------------
+
+  /**
+   * Submits one message, sending the very same body again when the answer was lost (network, 5xx):
+   * the server keeps one copy per clientMessageId and answers a repeat with the same seq.
+   */
+  private async submit(conversationId: string, body: SubmitMessageBody): Promise<SubmittedMessage> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.api.submitMessage(conversationId, body);
+      } catch (error) {
+        if (isRefusal(error) || error instanceof MessengerStopped || attempt >= SUBMIT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
+  }
+
+  async send(conversationId: string, text: string): Promise<void> {
+    const group = this.groups.get(conversationId);
+    if (!group) throw new Error('this device is not in the conversation yet');
+    await this.serial(conversationId, async () => {
+      const epoch = Number(group.state.epoch);
+      const { newState, message } = await mls.encryptMessage(group.state, utf8(text));
+      group.state = newState;
+      const item: ThreadMessage = {
+        key: crypto.randomUUID(),
+        seq: null,
+        senderAccountId: this.accountId,
+        senderName: 'You',
+        text,
+        at: new Date().toISOString(),
+        own: true,
+        status: 'sending',
+        outbox: { epoch, body: toB64(message) },
+      };
+      group.messages = [...group.messages, item];
+      // Save, then send: a crash after sending must not reuse this sender generation.
+      await this.save(conversationId, group);
+      this.publish();
+      await this.deliver(conversationId, group, item);
+    });
+  }
+
+  /** Sends an own message that did not get through, with the same id and bytes as before. */
+  retry(conversationId: string, key: string): Promise<void> {
+    const group = this.groups.get(conversationId);
+    if (!group) return Promise.resolve();
+    return this.serial(conversationId, async () => {
+      const item = group.messages.find((m) => m.key === key);
+      if (item?.status !== 'failed' || !item.outbox) return;
+      this.markOwn(group, key, { status: 'sending' });
+      this.publish();
+      await this.deliver(conversationId, group, item);
+    });
+  }
+
+  private markOwn(group: Group, key: string, patch: Partial<ThreadMessage>): void {
+    group.messages = group.messages.map((m) => (m.key === key ? { ...m, ...patch } : m));
+  }
+
+  private async deliver(conversationId: string, group: Group, item: ThreadMessage): Promise<void> {
+    const outbox = item.outbox!;
+    try {
+      const { seq } = await this.submit(conversationId, { clientMessageId: item.key, kind: 'application', epoch: outbox.epoch, body: outbox.body });
+      const { outbox: _sent, ...rest } = { ...item, seq, status: 'sent' as const };
+      group.messages = group.messages.map((m) => (m.key === item.key ? rest : m));
+    } catch (error) {
+      this.markOwn(group, item.key, { status: 'failed' });
+      throw error;
+    } finally {
+      await this.save(conversationId, group);
+      this.publish();
+    }
+  }
+
+  // ---- receiving --------------------------------------------------------------------------
+
+  /** Fetches and processes everything after the cursor, saves, then acknowledges. */
+  sync(conversationId: string): Promise<void> {
+    return this.serial(conversationId, async () => {
+      const group = this.groups.get(conversationId);
+      if (group) await this.catchUp(conversationId, group);
+    });
+  }
+
+  private async catchUp(conversationId: string, group: Group): Promise<void> {
+    const start = group.cursor;
+    for (;;) {
+      const page = await this.api.fetchMessages(conversationId, group.cursor, 100);
+      for (const m of page.messages) await this.process(group, m);
+      if (page.messages.length < 100) break;
+    }
+    // Nothing at the commit's epoch came back: the commit never reached the server.
+    const dropped = group.unsettled !== undefined;
+    group.unsettled = undefined;
+    if (group.cursor > start || dropped) await this.settle(conversationId, group);
+  }
+
+  private async settle(conversationId: string, group: Group): Promise<void> {
+    await this.save(conversationId, group);
+    this.publish();
+    await this.api.acknowledge(conversationId, group.cursor);
+  }
+
+  private senderName(accountId: string, conversationId?: string): string {
+    const conversations = conversationId ? this.conversations.filter((c) => c.id === conversationId) : this.conversations;
+    for (const c of conversations) {
+      const member = c.members.find((m) => m.accountId === accountId);
+      if (member) return member.displayName;
+    }
+    return 'Unknown sender';
+  }
+
+  private async process(group: Group, m: StoredMessage): Promise<void> {
+    if (m.seq <= group.cursor) return;
+    group.cursor = m.seq;
+    if (group.unsettled && m.kind === 'commit' && m.epoch === Number(group.state.epoch)) {
+      // The commit for this epoch: ours (made before a restart) or another member's.
+      const ours = m.senderDeviceId === this.secrets.identity.deviceId;
+      if (ours) group.state = group.unsettled;
+      group.unsettled = undefined;
+      if (ours) return;
+    }
+    if (m.senderDeviceId === this.secrets.identity.deviceId) return; // already applied when sent
+    if (!group.state.active) return; // removed: nothing after the removal can be read
+    const base = { key: `${m.conversationId}:${m.seq}`, seq: m.seq, senderAccountId: m.senderAccountId, senderName: this.senderName(m.senderAccountId, m.conversationId), at: m.sentAt, own: false };
+    try {
+      const processed = await mls.processMessage(group.state, fromB64(m.body));
+      group.state = processed.newState;
+      if (processed.kind === 'application') {
+        if (processed.sender.userId !== m.senderAccountId) throw new Error('the server and MLS disagree on the sender');
+        group.messages = [...group.messages, { ...base, text: fromUtf8(processed.plaintext), status: 'received' }];
+        if (this.openConversationId === m.conversationId) group.readSeq = m.seq;
+      }
+    } catch (error) {
+      console.warn(`message ${m.seq} of ${m.conversationId} could not be processed`, error);
+      group.messages = [...group.messages, { ...base, text: '', status: 'undecryptable' }];
+    }
+  }
+
+  /** A pushed message: processed at once when it is next in line, else fetched with the rest. */
+  private receivePushed(m: StoredMessage): void {
+    void this.serial(m.conversationId, async () => {
+      const group = this.groups.get(m.conversationId);
+      if (!group) {
+        if (!this.conversations.some((c) => c.id === m.conversationId)) await this.refreshConversations();
+        return;
+      }
+      if (m.seq === group.cursor + 1) {
+        await this.process(group, m);
+        await this.settle(m.conversationId, group);
+      } else if (m.seq > group.cursor) {
+        await this.catchUp(m.conversationId, group);
+      }
+    }).catch((error: unknown) => console.warn('message could not be received', error));
+  }
+
+  private joining: Promise<void> | null = null;
+
+  /** Joins the conversations pending Welcomes are for; concurrent calls share one run. */
+  joinWelcomes(): Promise<void> {
+    this.joining ??= this.joinPendingWelcomes().finally(() => {
+      this.joining = null;
+    });
+    return this.joining;
+  }
+
+  private async joinPendingWelcomes(): Promise<void> {
+    const { welcomes } = await this.api.listWelcomes();
+    if (welcomes.length === 0) return;
+    await this.refreshConversations();
+    for (const welcome of welcomes) {
+      await this.serial(welcome.conversationId, () => this.join(welcome)).catch((error: unknown) =>
+        console.warn(`the Welcome to ${welcome.conversationId} could not be used`, error),
+      );
+    }
+    await this.topUpKeyPackages();
+    this.publish();
+  }
+
+  private async join(welcome: PendingWelcome): Promise<void> {
+    if (this.groups.has(welcome.conversationId)) {
+      await this.api.consumeWelcome(welcome.id);
+      return;
+    }
+    const { state, keyPackage } = await mls.joinGroup({
+      identity: this.secrets.identity,
+      keyPackages: this.secrets.keyPackages,
+      welcome: fromB64(welcome.body),
+      validateCredential: this.validateCredential,
+      expectedGroupId: groupIdOf(welcome.conversationId),
+    });
+    const group: Group = { state, cursor: welcome.seq, readSeq: welcome.seq, messages: [] };
+    await this.save(welcome.conversationId, group);
+    if (!keyPackage.lastResort) await this.saveSecrets({ ...this.secrets, keyPackages: mls.forgetKeyPackage(this.secrets.keyPackages, keyPackage.ref) });
+    this.groups.set(welcome.conversationId, group);
+    await this.api.consumeWelcome(welcome.id);
+    await this.catchUp(welcome.conversationId, group);
+  }
+
+  /** The thread on screen: its messages count as read. */
+  setOpenConversation(conversationId: string | null): void {
+    this.openConversationId = conversationId;
+    const group = conversationId ? this.groups.get(conversationId) : undefined;
+    if (!conversationId || !group || group.readSeq >= group.cursor) return;
+    group.readSeq = group.cursor;
+    this.publish();
+    void this.serial(conversationId, () => this.save(conversationId, group)).catch(() => undefined);
+  }
+
+  // ---- realtime ---------------------------------------------------------------------------
+
+  private connect(): void {
+    if (this.stopped) return;
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/ws`;
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    socket.onopen = () => {
+      this.reconnectDelay = 1000;
+    };
+    socket.onmessage = (event) => {
+      let frame: ServerFrame;
+      try {
+        frame = JSON.parse(String(event.data)) as ServerFrame;
+      } catch {
+        return;
+      }
+      this.onFrame(frame);
+    };
+    socket.onclose = (event) => {
+      if (this.socket === socket) this.socket = null;
+      this.publish({ connected: false });
+      if (this.stopped) return;
+      if (event.code === 4401) {
+        // The session ended or this device was revoked: any request now reports the session as
+        // lost, which takes the app back to sign-in. Do not reconnect.
+        void serverApi.listDevices().catch(() => undefined);
+        return;
+      }
+      setTimeout(() => this.connect(), this.reconnectDelay);
+      this.reconnectDelay = Math.min(this.reconnectDelay * 2, 30_000);
+    };
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    if (this.stopped) return;
+    const failed = (error: unknown) => console.warn(`${frame.type} frame could not be handled`, error);
+    switch (frame.type) {
+      case 'ready':
+        this.publish({ connected: true });
+        // Whatever arrived while the socket was down.
+        void this.resync().catch(failed);
+        break;
+      case 'message':
+        this.receivePushed(frame.message);
+        break;
+      case 'new':
+        void this.refreshIfUnknown(frame.conversationId).then(() => this.sync(frame.conversationId)).catch(failed);
+        break;
+      case 'welcome':
+        void this.joinWelcomes().catch(failed);
+        break;
+      case 'resync':
+        void this.resync().catch(failed);
+        break;
+      case 'error':
+        console.warn(`server frame error ${frame.code}: ${frame.message}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private async refreshIfUnknown(conversationId: string): Promise<void> {
+    if (!this.conversations.some((c) => c.id === conversationId)) await this.refreshConversations();
+  }
+
+  private async resync(): Promise<void> {
+    await this.refreshConversations();
+    await this.joinWelcomes();
+    await Promise.all(this.conversations.map((c) => this.sync(c.id)));
+  }
+}
+
+/** The server answered and said no (4xx): the request had no effect and sending it again will not help. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof ApiError && error.status >= 400 && error.status < 500 && error.code !== 'RATE_LIMITED';
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return 'unknown error';
+}
+
+function deviceName(): string {
+  const ua = navigator.userAgent;
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'Browser';
+  const os = /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'macOS' : /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Linux/.test(ua) ? 'Linux' : '';
+  return os ? `${browser} on ${os}` : browser;
+}
+
+/** ts-mls keeps Ed25519 keys as a raw 32-byte seed or as PKCS#8; WebCrypto imports PKCS#8. */
+function ed25519Pkcs8(privateKey: Uint8Array): Uint8Array<ArrayBuffer> {
+  if (privateKey.length !== 32) return new Uint8Array(privateKey);
+  const prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+  const out = new Uint8Array(48);
+  out.set(prefix);
+  out.set(privateKey, 16);
+  return out;
+}
+
+/** Starts the messenger of the signed-in account; stop it when the session ends. */
+export function startMessenger(accountId: string): Messenger {
+  const messenger = new Messenger(accountId);
+  void messenger.start();
+  return messenger;
+}
+
+export async function fingerprintOf(device: { accountId: string; id: string; signaturePublicKey: string }): Promise<string> {
+  const fp = await mls.deviceFingerprint({ userId: device.accountId, deviceId: device.id, signaturePublicKey: fromB64(device.signaturePublicKey) });
+  return fp.text;
+}

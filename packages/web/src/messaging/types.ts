@@ -1,0 +1,39 @@
+/** What the messenger shows; made by the lazily loaded engine, read by the React views. */
+export interface ThreadMessage {
+  /** Stable across saves: the client message id of own messages, conversation:seq of others. */
+  key: string;
+  /** The server's sequence number; null while an own message is on its way. */
+  seq: number | null;
+  senderAccountId: string;
+  senderName: string;
+  /** Plain text, shown as text (never as HTML). */
+  text: string;
+  at: string;
+  own: boolean;
+  status: 'sending' | 'sent' | 'failed' | 'received' | 'undecryptable';
+  /** An own message the server has not confirmed: the exact MLS message, to send again as is. */
+  outbox?: { epoch: number; body: string };
+}
+
+export interface ConversationSummary {
+  id: string;
+  kind: 'direct' | 'group';
+  title: string;
+  members: { accountId: string; displayName: string }[];
+  /** False until this device has joined the MLS group (its Welcome has not arrived yet). */
+  joined: boolean;
+  /** A commit removed this device from the group: it can read the history but no longer send. */
+  removed: boolean;
+  unread: number;
+  lastMessage: ThreadMessage | null;
+  messages: ThreadMessage[];
+}
+
+export interface MessengerSnapshot {
+  /** `elsewhere`: another tab of this browser runs the messenger of this account. */
+  phase: 'starting' | 'ready' | 'failed' | 'elsewhere';
+  error: string | null;
+  deviceId: string | null;
+  connected: boolean;
+  conversations: ConversationSummary[];
+}
