@@ -1,3 +1,5 @@
+import websocket from '@fastify/websocket';
+import { MAX_CLIENT_FRAME_BYTES } from '@consilium/protocol';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -49,6 +51,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
+  // Before the access hook: its onRequest marks upgrade requests, so a refused upgrade's socket is destroyed.
+  await app.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES * 2 } });
   registerAccessControl(app, deps);
 
   app.get(

@@ -47,6 +47,7 @@ export async function createConversation(deps: Deps, auth: AuthenticatedSession,
     created_by: auth.account.id,
     created_at: now,
     epoch: 0,
+    min_send_epoch: 0,
     last_seq: 0,
   };
   await inTransaction(deps, async (tx) => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitUpdate, confirmCommit, createDeviceIdentity, deviceCredential, discardCommit, generateKeyPackages, processMessage, type DeviceIdentity } from '@consilium/crypto';
-import type { Conversation, StoredMessage } from '@consilium/protocol';
+import { MAX_MLS_MESSAGE_BYTES, type Conversation, type StoredMessage } from '@consilium/protocol';
 import type { TestServer } from '../test-support/harness.js';
 import { expectError } from '../test-support/http.js';
 import {
@@ -14,6 +14,7 @@ import {
   signInPerson,
   startMessagingServer,
   syncAll,
+  trackConnections,
   utf8,
   type Organisation,
   type Person,
@@ -24,6 +25,7 @@ import type { DeliveryEvent } from './fan-out.js';
 // CONSILIUM_TEST_PG), and devices that run the real MLS library over the real HTTP API.
 
 let server: TestServer;
+let connections: ReturnType<typeof trackConnections>;
 let org: Organisation;
 let otherOrg: Organisation;
 const directory = new DeviceDirectory();
@@ -43,6 +45,7 @@ let group: string;
 
 beforeAll(async () => {
   server = await startMessagingServer();
+  connections = trackConnections(server);
   org = await seedOrganisation(server, 'St Elsewhere');
   otherOrg = await seedOrganisation(server, 'County General');
   alice = await addPerson(server, org, 'alice');
@@ -57,7 +60,10 @@ beforeAll(async () => {
   group = await alice1.createConversation('group', [bob.id, carol.id]);
   for (const d of [alice2, bob1, carol1]) expect(await d.joinWelcomes()).toEqual([group]);
 });
-afterAll(() => server?.stop());
+afterAll(async () => {
+  connections?.destroyAll();
+  await server?.stop();
+});
 
 /** Sends `texts` round-robin from the devices; returns [sender, text, seq] in send order. */
 async function exchange(conversationId: string, senders: MlsDevice[], rounds: number, label: string) {
@@ -272,6 +278,16 @@ describe('messages the Delivery Service refuses', () => {
     for (const d of [alice2, bob1, carol1]) expect(d.texts(group).at(-1)).toBe('still fine');
   });
 
+  it('a body over the message limit is refused before any MLS work (400), one over the route limit with 413', async () => {
+    const lastSeq = (await conversationAs(bob1, group)).lastSeq;
+    const over = { clientMessageId: crypto.randomUUID(), kind: 'application' as const, epoch: 0, body: b64(randomBytes(MAX_MLS_MESSAGE_BYTES + 3)) };
+    expectError(await bob1.submit(group, over), 'VALIDATION_FAILED');
+    const raw = JSON.stringify({ ...over, body: 'A'.repeat(2 * 1024 * 1024 + 4) });
+    const bigger = await bob1.client.request('POST', `/api/v1/conversations/${group}/messages`, undefined, { raw });
+    expectError(bigger, 'PAYLOAD_TOO_LARGE');
+    expect((await conversationAs(bob1, group)).lastSeq).toBe(lastSeq);
+  });
+
   it('the same clientMessageId sent again gets the same seq and stores no second copy', async () => {
     const message = await carol1.encrypt(group, 'sent twice, stored once');
     const first = await carol1.submit(group, message);
@@ -405,14 +421,14 @@ describe('key packages', () => {
       expect(r.status).toBe(200);
       expect(r.body.missing).toEqual([]);
       expect(r.body.keyPackages).toHaveLength(1);
-      claims.push(r.body.keyPackages[0]);
+      claims.push(r.body.keyPackages[0]!);
     }
     expect(claims.map((c) => c.deviceId)).toEqual(Array(4).fill(henry1.deviceId));
     expect(claims.map((c) => c.lastResort)).toEqual([false, false, true, true]);
-    expect(claims[0].keyPackage).not.toBe(claims[1].keyPackage);
+    expect(claims[0]!.keyPackage).not.toBe(claims[1]!.keyPackage);
     for (const c of claims) expect(ours.has(c.keyPackage)).toBe(true);
-    expect(claims[2].keyPackage).toBe(lastResort);
-    expect(claims[3].keyPackage).toBe(lastResort);
+    expect(claims[2]!.keyPackage).toBe(lastResort);
+    expect(claims[3]!.keyPackage).toBe(lastResort);
     const listed = (await henry1.client.get('/api/v1/devices')).body.devices;
     expect(listed.find((d: { id: string }) => d.id === henry1.deviceId).unclaimedKeyPackages).toBe(0);
 
@@ -427,9 +443,9 @@ describe('key packages', () => {
     const jane = await addPerson(server, org, 'jane');
     const jane1 = await MlsDevice.create(server, jane, directory, { keyPackages: 6 });
     const replies = await Promise.all([bob1, carol1, alice1, alice2, bob1, carol1].map((d) => d.claim([jane.id])));
-    const handed = replies.map((r) => r.body.keyPackages[0]);
-    expect(handed.every((k: { lastResort: boolean }) => !k.lastResort)).toBe(true);
-    expect(new Set(handed.map((k: { keyPackage: string }) => k.keyPackage)).size).toBe(6);
+    const handed = replies.map((r) => r.body.keyPackages[0]!);
+    expect(handed.every((k) => !k.lastResort)).toBe(true);
+    expect(new Set(handed.map((k) => k.keyPackage)).size).toBe(6);
     expect(jane1.secrets).toHaveLength(7);
   });
 

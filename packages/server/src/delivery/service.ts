@@ -57,12 +57,13 @@ export async function submitMessage(deps: Deps, auth: AuthenticatedSession, conv
     }
   }
 
-  const previous = await store.messageByClientId(deps.db, conversationId, body.clientMessageId);
-  if (previous) {
+  const answerFor = (previous: { seq: number; epoch: number; kind: string; sender_device_id: string }) => {
     // A retry of a message we already stored (the ack was lost): same answer, no second copy.
     if (previous.sender_device_id !== device.id) throw new ConsiliumError('CONFLICT', 'clientMessageId already used');
-    return { seq: Number(previous.seq), epoch: Number(previous.epoch) };
-  }
+    return { seq: Number(previous.seq), epoch: Number(previous.epoch) + (previous.kind === 'commit' ? 1 : 0) };
+  };
+  const previous = await store.messageByClientId(deps.db, conversationId, body.clientMessageId);
+  if (previous) return answerFor(previous);
 
   const now = iso(deps.now());
   const result = await inTransaction(deps, async (tx) => {
@@ -77,9 +78,9 @@ export async function submitMessage(deps: Deps, auth: AuthenticatedSession, conv
     } else {
       const next = await store.nextSeq(tx.db, conversationId);
       seq = Number(next.last_seq);
-      epoch = Number(next.epoch);
-      if (body.epoch > epoch || body.epoch < epoch - PAST_EPOCHS_ACCEPTED) {
-        throw new ConsiliumError('STALE_EPOCH', `the conversation is at epoch ${epoch}; catch up before sending`);
+      epoch = body.epoch;
+      if (body.epoch > Number(next.epoch) || body.epoch < Number(next.epoch) - PAST_EPOCHS_ACCEPTED || body.epoch < Number(next.min_send_epoch)) {
+        throw new ConsiliumError('STALE_EPOCH', `the conversation is at epoch ${next.epoch}; catch up before sending`);
       }
     }
     await store.insertMessage(tx.db, {
@@ -97,7 +98,14 @@ export async function submitMessage(deps: Deps, auth: AuthenticatedSession, conv
     // The sender has processed its own message.
     await store.advanceCursor(tx.db, device.id, conversationId, seq);
     return { seq, epoch };
+  }).catch(async (err: unknown) => {
+    // Two copies of one message raced (a retry while the original was in flight): the loser
+    // hits the unique key or the moved epoch; if the winner is ours, answer as for a retry.
+    const stored = await store.messageByClientId(deps.db, conversationId, body.clientMessageId);
+    if (stored) return { ...answerFor(stored), duplicate: true as const };
+    throw err;
   });
+  if ('duplicate' in result) return { seq: result.seq, epoch: result.epoch };
 
   const recipients = (await conversations.liveDevices(deps.db, conversationId)).filter((d) => d.device_id !== device.id && !d.revoked_at);
   const welcomed = new Set(body.addedDeviceIds);
@@ -137,6 +145,14 @@ async function applyMembershipChange(tx: Deps, conversationId: string, body: Ret
     // Removing a device already cut off (its member left, or it was revoked) is what finishes the job.
     const known = await Promise.all(body.removedDeviceIds.map((id) => conversations.deviceMembership(tx.db, conversationId, id)));
     if (known.some((k) => !k)) throw new ConsiliumError('NOT_A_MEMBER', 'a removed device was never in this conversation');
+    const members = new Set((await conversations.currentMembers(tx.db, conversationId)).map((m) => m.account_id));
+    const revoked = new Set(live.filter((d) => d.revoked_at).map((d) => d.device_id));
+    for (const k of known) {
+      if (k!.removed_seq === null && members.has(k!.account_id) && !revoked.has(k!.device_id)) {
+        throw new ConsiliumError('FORBIDDEN', 'only devices of people who left, or revoked devices, can be removed');
+      }
+    }
+    await tx.db.updateTable('conversation').set({ min_send_epoch: epoch }).where('id', '=', conversationId).execute();
     await conversations.markDevicesRemoved(tx.db, conversationId, body.removedDeviceIds, seq);
   }
 }

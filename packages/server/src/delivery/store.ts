@@ -18,7 +18,7 @@ export function nextSeq(db: Db, conversationId: string) {
     .updateTable('conversation')
     .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
     .where('id', '=', conversationId)
-    .returning(['last_seq', 'epoch'])
+    .returning(['last_seq', 'epoch', 'min_send_epoch'])
     .executeTakeFirstOrThrow();
 }
 
@@ -29,7 +29,7 @@ export async function insertMessage(db: Db, row: Insertable<MlsMessageTable>): P
 export function messageByClientId(db: Db, conversationId: string, clientMessageId: string) {
   return db
     .selectFrom('mls_message')
-    .select(['seq', 'epoch', 'sender_device_id'])
+    .select(['seq', 'epoch', 'kind', 'sender_device_id'])
     .where('conversation_id', '=', conversationId)
     .where('client_message_id', '=', clientMessageId)
     .executeTakeFirst();

@@ -1,5 +1,4 @@
-import websocket from '@fastify/websocket';
-import { API_PREFIX, MAX_CLIENT_FRAME_BYTES } from '@consilium/protocol';
+import { API_PREFIX } from '@consilium/protocol';
 import type { Deps } from '../deps.js';
 import { authOf } from '../http/access.js';
 import type { ZodApp } from '../http/route-types.js';
@@ -10,7 +9,6 @@ import { DeviceSocket } from './socket.js';
 
 /** One WebSocket per device, authenticated by the session cookie of the upgrade request. */
 export async function realtimeRoutes(app: ZodApp, deps: Deps): Promise<void> {
-  await app.register(websocket, { options: { maxPayload: MAX_CLIENT_FRAME_BYTES * 2 } });
   const allowedOrigin = new URL(deps.config.publicUrl).origin;
 
   app.get(

@@ -68,8 +68,24 @@ export class DeviceSocket {
   }
 
   deliver(event: DeliveryEvent): void {
+    if (event.type === 'revoked') {
+      this.sendText(frameOf(event));
+      this.ws.close(4401, 'device revoked');
+      return;
+    }
     if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.lagging = true;
+      if (!this.lagging) {
+        this.lagging = true;
+        const check = setInterval(() => {
+          if (this.ws.readyState !== this.ws.OPEN) return clearInterval(check);
+          if (this.lagging && this.ws.bufferedAmount <= MAX_BUFFERED_BYTES / 2) {
+            clearInterval(check);
+            this.lagging = false;
+            this.send({ type: 'resync' });
+          }
+        }, 100);
+        check.unref();
+      }
       return;
     }
     if (this.lagging) {
@@ -77,7 +93,6 @@ export class DeviceSocket {
       this.send({ type: 'resync' });
     }
     this.sendText(frameOf(event));
-    if (event.type === 'revoked') this.ws.close(4401, 'device revoked');
   }
 
   private sendText(text: string): void {

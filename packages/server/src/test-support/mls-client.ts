@@ -62,6 +62,25 @@ export async function startMessagingServer(options: TestServerOptions = {}): Pro
   return server;
 }
 
+/**
+ * Every TCP connection the server accepts, so a test can cut them all before stopping it: a
+ * connection the server itself never closes (see the refused-upgrade test in realtime/) would
+ * otherwise keep stop() waiting forever and hide every other result of the file.
+ */
+export function trackConnections(server: TestServer): { destroyAll(): void; open(): number } {
+  const sockets = new Set<import('node:net').Socket>();
+  server.app.server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return {
+    destroyAll: () => {
+      for (const s of sockets) s.destroy();
+    },
+    open: () => sockets.size,
+  };
+}
+
 /** Stands in for the directory / key transparency log: which signature key each device registered. */
 export class DeviceDirectory {
   private readonly keys = new Map<string, string>();

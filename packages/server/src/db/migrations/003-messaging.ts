@@ -40,6 +40,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('epoch', 'integer', (c) => c.notNull())
     .addColumn('last_seq', 'integer', (c) => c.notNull())
+    .addColumn('min_send_epoch', 'integer', (c) => c.notNull().defaultTo(0))
     .execute();
 
   await db.schema

@@ -33,6 +33,8 @@ export interface ConversationTable {
   /** The epoch the next commit must be made in (the group's current epoch). */
   epoch: number;
   last_seq: number;
+  /** Application messages of older epochs are refused: a commit at this epoch removed devices that hold their keys. */
+  min_send_epoch: number;
 }
 export interface ConversationMemberTable {
   conversation_id: string;
