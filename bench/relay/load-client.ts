@@ -9,6 +9,7 @@
  * 'message' frame arrives. Everything is driven by IPC messages from main.ts.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { distribution, Samples, type Distribution } from './stats.js';
 

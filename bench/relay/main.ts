@@ -14,6 +14,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { CiphertextMaker } from './ciphertexts.js';
 import { measureMlsCosts, type MlsCostRow } from './mls-costs.js';
@@ -265,6 +266,7 @@ async function runPhase(
   let newBackends: Promise<void> = Promise.resolve();
   let session: Session | null = null;
   let profiling: Promise<unknown> | null = null;
+  let stopped: Promise<{ profile: any }> | null = null;
   client.onMark = (name) => {
     if (name === 'window-start') {
       start = sample(client, pgPids);
@@ -276,6 +278,8 @@ async function runPhase(
       }
     } else if (name === 'window-end') {
       end = sample(client, pgPids);
+      // Stop at the end of the window, not after the wait for stragglers.
+      if (session && profiling) stopped = profiling.then(() => session!.post('Profiler.stop') as Promise<{ profile: any }>);
       newBackends = bench.backendPids().then((pids) => {
         for (const pid of pids) {
           const cpu = processCpuSeconds(pid);
@@ -294,9 +298,8 @@ async function runPhase(
   if (result.acceptedPerSecond > 0) server.cpuMsPerMessage = (cpuSeconds * 1000) / result.acceptedPerSecond;
   if (result.deliveredPerSecond > 0) server.cpuMicrosPerDelivery = (cpuSeconds * 1e6) / result.deliveredPerSecond;
   const record: PhaseRecord = { ...result, server };
-  if (session && profiling) {
-    await profiling;
-    const { profile } = (await (session as Session).post('Profiler.stop')) as { profile: any };
+  if (session && stopped) {
+    const { profile } = await (stopped as Promise<{ profile: any }>);
     (session as Session).disconnect();
     const file = path.join(resultsDir, `relay-${DB}-${stamp}-${profileLabel}.cpuprofile`);
     mkdirSync(resultsDir, { recursive: true });
