@@ -1,0 +1,209 @@
+/**
+ * Backup benchmark (issue 7): Consilium backups (age to two X25519 recipients, signed manifest,
+ * online SQLite snapshot) side by side with restic (Debian's package, symmetric repository key)
+ * on the same data: full backup, incremental backup after a 1% change, and restore of the latest
+ * snapshot. Each operation runs in its own process under /usr/bin/time, so wall time and peak RSS
+ * are measured the same way for both.
+ *
+ *   npx tsx bench/backup/run.ts [--quick] [--messages 1000000] [--blob-mib 2048] [--keep]
+ *
+ * --quick is the CI size: 20,000 messages and 32 MiB of blobs. The full size is the issue's:
+ * 1 million messages and 2 GiB of blobs (needs ~8 GiB free in the temp directory).
+ * Prints a table and writes JSON to bench/results/backup-<date>.json.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import SqliteDatabase from 'better-sqlite3';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { openDeps } from '../../packages/server/src/server.js';
+import { sqlitePath } from '../../packages/server/src/db/database.js';
+import { generateIdentity } from '../../packages/server/src/backup/age.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    messages: { type: 'string', default: '1000000' },
+    'blob-mib': { type: 'string', default: '2048' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const MESSAGES = args.quick ? 20_000 : Number(args.messages);
+const BLOB_BYTES = (args.quick ? 32 : Number(args['blob-mib'])) * 1024 * 1024;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const work = mkdtempSync(path.join(tmpdir(), 'consilium-bench-backup-'));
+const dataDir = path.join(work, 'data');
+const oursTarget = path.join(work, 'ours-target');
+const resticRepo = path.join(work, 'restic-repo');
+const resticEnv = { ...process.env, RESTIC_PASSWORD: randomBytes(16).toString('hex'), RESTIC_CACHE_DIR: path.join(work, 'restic-cache') };
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return n;
+}
+
+/** mulberry32: the same sizes every run. */
+function seeded(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function addMessages(count: number, fromSeq: number) {
+  const db = new SqliteDatabase(sqlitePath({ dataDir }));
+  db.pragma('journal_mode = WAL');
+  // Synthetic rows stand in for real conversations: the bench measures bytes, not referential rules.
+  db.pragma('foreign_keys = OFF');
+  const insert = db.prepare(
+    'INSERT INTO mls_message (conversation_id, seq, client_message_id, sender_device_id, sender_account_id, kind, epoch, body, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const conversations = Array.from({ length: 100 }, () => randomUUID());
+  const device = randomUUID();
+  const account = randomUUID();
+  const batch = db.transaction((from: number, n: number) => {
+    for (let i = from; i < from + n; i++) {
+      const body = randomBytes(256).toString('base64');
+      insert.run(conversations[i % 100], fromSeq + i, randomUUID(), device, account, 'application', 1, body, 256, new Date(1_700_000_000_000 + i * 1000).toISOString());
+    }
+  });
+  for (let i = 0; i < count; i += 10_000) batch(i, Math.min(10_000, count - i));
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+}
+
+function addBlobs(bytes: number, seed: number) {
+  const rand = seeded(seed);
+  let written = 0;
+  while (written < bytes) {
+    const size = Math.min(bytes - written, 64 * 1024 + Math.floor(rand() * 4 * 1024 * 1024));
+    const data = randomBytes(size);
+    const id = createHash('sha256').update(data).digest('hex');
+    mkdirSync(path.join(dataDir, 'blobs', id.slice(0, 2)), { recursive: true });
+    writeFileSync(path.join(dataDir, 'blobs', id.slice(0, 2), id), data);
+    written += size;
+  }
+}
+
+interface Measured {
+  seconds: number;
+  /** The operation's own time: ours reports it; for restic (a Go binary, fast to start) the wall time. */
+  opSeconds: number;
+  maxRssMiB: number;
+  output: string;
+}
+
+function timed(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.env): Measured {
+  const timeFile = path.join(work, 'time.out');
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, cmd, ...cmdArgs], { env, cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const [s, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ');
+  const opMs = /"opMs":(\d+)/.exec(r.stdout);
+  return { seconds: Number(s), opSeconds: opMs ? Number(opMs[1]) / 1000 : Number(s), maxRssMiB: Number(kb) / 1024, output: r.stdout };
+}
+
+const ours = (...a: string[]) => timed(process.execPath, ['--import', 'tsx', path.join(here, 'ours.ts'), ...a]);
+const restic = (...a: string[]) => timed('restic', ['-r', resticRepo, '--quiet', ...a], resticEnv);
+
+console.log(`generating ${MESSAGES.toLocaleString()} messages and ${(BLOB_BYTES / 1048576).toFixed(0)} MiB of blobs in ${work}`);
+const { database } = await openDeps(loadConfig({ dataDir, logLevel: 'silent' }, {}));
+await database.close();
+addMessages(MESSAGES, 0);
+addBlobs(BLOB_BYTES, 1);
+const ops = await generateIdentity('x25519');
+const escrow = await generateIdentity('x25519');
+const identityFile = path.join(work, 'ops.key');
+writeFileSync(identityFile, ops.identity + '\n', { mode: 0o600 });
+const recipients = `${ops.recipient},${escrow.recipient}`;
+execFileSync('restic', ['-r', resticRepo, '--quiet', 'init'], { env: resticEnv });
+
+const fullBytes = dirBytes(dataDir);
+const rows: { op: string; tool: string; seconds: number; opSeconds: number; mbPerS: number; maxRssMiB: number; storedMiB: number }[] = [];
+const record = (op: string, tool: string, m: Measured, bytes: number, stored: number) =>
+  rows.push({ op, tool, seconds: m.seconds, opSeconds: m.opSeconds, mbPerS: bytes / 1e6 / Math.max(m.opSeconds, 0.001), maxRssMiB: Math.round(m.maxRssMiB), storedMiB: stored / 1048576 });
+
+// The fixed cost of starting our process (tsx compiles the sources on the fly).
+const startup = ours('startup', dataDir, oursTarget, '-');
+
+// Full backup.
+let m = ours('create', dataDir, oursTarget, recipients);
+record('full backup', 'consilium', m, fullBytes, dirBytes(oursTarget));
+m = restic('backup', dataDir);
+record('full backup', 'restic', m, fullBytes, dirBytes(resticRepo));
+
+// 1% change: new messages and new blobs.
+const oursBefore = dirBytes(oursTarget);
+const resticBefore = dirBytes(resticRepo);
+addMessages(Math.ceil(MESSAGES / 100), MESSAGES);
+addBlobs(Math.ceil(BLOB_BYTES / 100), 2);
+const incBytes = dirBytes(dataDir);
+m = ours('create', dataDir, oursTarget, recipients);
+record('incremental (1%)', 'consilium', m, incBytes, dirBytes(oursTarget) - oursBefore);
+m = restic('backup', dataDir);
+record('incremental (1%)', 'restic', m, incBytes, dirBytes(resticRepo) - resticBefore);
+
+// Restore of the latest snapshot into an empty directory.
+const oursTo = path.join(work, 'ours-restored');
+m = ours('restore', dataDir, oursTarget, identityFile, oursTo);
+record('restore', 'consilium', m, incBytes, dirBytes(oursTo));
+rmSync(oursTo, { recursive: true, force: true });
+const resticTo = path.join(work, 'restic-restored');
+m = restic('restore', 'latest', '--target', resticTo);
+record('restore', 'restic', m, incBytes, dirBytes(resticTo));
+rmSync(resticTo, { recursive: true, force: true });
+
+const ratio = (op: string, key: 'seconds' | 'opSeconds') => {
+  const a = rows.find((r) => r.op === op && r.tool === 'consilium')!;
+  const b = rows.find((r) => r.op === op && r.tool === 'restic')!;
+  return a[key] / Math.max(b[key], 0.001);
+};
+console.log(`\ndata: ${(fullBytes / 1048576).toFixed(0)} MiB (${MESSAGES.toLocaleString()} messages + blobs); ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}\n`);
+console.log(`consilium process start (tsx, no work): ${startup.seconds.toFixed(2)} s, ${Math.round(startup.maxRssMiB)} MiB RSS\n`);
+console.log('| operation | tool | wall s | operation s | MB/s (operation) | peak RSS MiB | stored MiB |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
+for (const r of rows) console.log(`| ${r.op} | ${r.tool} | ${r.seconds.toFixed(2)} | ${r.opSeconds.toFixed(2)} | ${r.mbPerS.toFixed(0)} | ${r.maxRssMiB} | ${r.storedMiB.toFixed(1)} |`);
+const ratios = {
+  wall: { fullBackup: ratio('full backup', 'seconds'), incremental: ratio('incremental (1%)', 'seconds'), restore: ratio('restore', 'seconds') },
+  operation: { fullBackup: ratio('full backup', 'opSeconds'), incremental: ratio('incremental (1%)', 'opSeconds'), restore: ratio('restore', 'opSeconds') },
+};
+for (const k of ['wall', 'operation'] as const) {
+  console.log(`consilium / restic time (${k}): full backup ${ratios[k].fullBackup.toFixed(2)}x, incremental ${ratios[k].incremental.toFixed(2)}x, restore ${ratios[k].restore.toFixed(2)}x`);
+}
+console.log('(consilium: age to 2 recipients, signed manifest chain, writer cannot read; restic: symmetric key on the writer)');
+
+const resultsDir = path.join(root, 'bench/results');
+mkdirSync(resultsDir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+const file = path.join(resultsDir, `backup-${stamp}.json`);
+writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      bench: 'backup',
+      quick: args.quick,
+      messages: MESSAGES,
+      blobBytes: BLOB_BYTES,
+      dataBytes: fullBytes,
+      machine: { cores: cpus().length, load: loadavg() },
+      restic: execFileSync('restic', ['version'], { encoding: 'utf8' }).trim(),
+      startup: { seconds: startup.seconds, maxRssMiB: startup.maxRssMiB },
+      rows,
+      ratios,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(`\nwrote ${path.relative(root, file)}`);
+if (!args.keep) rmSync(work, { recursive: true, force: true });

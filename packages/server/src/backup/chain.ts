@@ -1,0 +1,86 @@
+import type { NoteVerifier } from '@consilium/crypto';
+import { ManifestError, openManifest, type SignedManifest } from './manifest.js';
+import { MANIFEST_NAME, type BackupTarget } from './target.js';
+
+export interface ChainProblem {
+  kind: 'signature' | 'renamed' | 'deleted' | 'chain' | 'forked' | 'rolled-back';
+  seq: number | null;
+  message: string;
+}
+
+export interface Chain {
+  /** Manifests whose signature verifies, in seq order. */
+  manifests: SignedManifest[];
+  problems: ChainProblem[];
+}
+
+/** What the server recorded for a snapshot it wrote (backup_run rows): the trusted anchor. */
+export interface RecordedSnapshot {
+  seq: number;
+  snapshotId: string;
+  manifestHash: string;
+}
+
+/**
+ * Reads and checks a target's manifest chain: every signature, that each file name matches its
+ * manifest, that each manifest names its predecessor's hash, and that no seq is missing between
+ * the oldest and the newest (the oldest may be gone: retention prunes from the start). Against
+ * the server's own record it finds a deleted newest snapshot (rolled back) and a manifest that
+ * replaced a recorded one (forked).
+ */
+export async function readChain(target: BackupTarget, verifier: NoteVerifier, recorded: readonly RecordedSnapshot[] = []): Promise<Chain> {
+  const problems: ChainProblem[] = [];
+  const bySeq = new Map<number, SignedManifest[]>();
+  for (const name of await target.listManifests()) {
+    const [, seqText, id] = MANIFEST_NAME.exec(name)!;
+    const seq = Number(seqText);
+    let m: SignedManifest;
+    try {
+      m = openManifest(await target.readManifest(name), verifier);
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err;
+      problems.push({ kind: 'signature', seq, message: `${name}: ${err.message}` });
+      continue;
+    }
+    if (m.body.seq !== seq || m.body.snapshotId !== id) {
+      problems.push({ kind: 'renamed', seq, message: `${name} holds the manifest of snapshot ${m.body.seq}-${m.body.snapshotId}` });
+      continue;
+    }
+    bySeq.set(seq, [...(bySeq.get(seq) ?? []), m]);
+  }
+
+  const manifests: SignedManifest[] = [];
+  const seqs = [...bySeq.keys()].sort((a, b) => a - b);
+  let prev: SignedManifest | null = null;
+  for (const seq of seqs) {
+    const here = bySeq.get(seq)!;
+    if (here.length > 1) problems.push({ kind: 'forked', seq, message: `${here.length} different signed manifests claim seq ${seq}: the chain forked` });
+    if (prev && seq !== prev.body.seq + 1) {
+      for (let s = prev.body.seq + 1; s < seq; s++) problems.push({ kind: 'deleted', seq: s, message: `snapshot ${s} is missing between ${prev.body.seq} and ${seq}` });
+    }
+    const m = here[0]!;
+    if (m.body.seq === 1 && m.body.previous !== null) problems.push({ kind: 'chain', seq, message: 'snapshot 1 names a predecessor' });
+    if (prev && seq === prev.body.seq + 1) {
+      const matches = here.filter((h) => h.body.previous === prev!.hash);
+      if (matches.length === 0) problems.push({ kind: 'chain', seq, message: `snapshot ${seq} does not name snapshot ${prev.body.seq}'s manifest hash as its predecessor` });
+    }
+    manifests.push(...here);
+    prev = here.find((h) => !prev || h.body.previous === prev.hash) ?? m;
+  }
+
+  // The server's record: a newer seq than the target holds means the newest snapshots were
+  // deleted (rolled back); the same seq with another hash means a manifest was replaced.
+  const newest = seqs.length ? seqs[seqs.length - 1]! : 0;
+  const oldest = seqs.length ? seqs[0]! : 0;
+  for (const r of recorded) {
+    const here = bySeq.get(r.seq);
+    if (here) {
+      if (!here.some((h) => h.hash === r.manifestHash)) problems.push({ kind: 'forked', seq: r.seq, message: `snapshot ${r.seq} on the target is not the one this server wrote and recorded (manifest ${r.manifestHash.slice(0, 12)}…)` });
+    } else if (r.seq > newest) {
+      problems.push({ kind: 'rolled-back', seq: r.seq, message: `snapshot ${r.seq} (${r.snapshotId}) was recorded but the target's chain ends at ${newest}: rolled back` });
+    } else if (r.seq > oldest) {
+      if (!problems.some((p) => p.kind === 'deleted' && p.seq === r.seq)) problems.push({ kind: 'deleted', seq: r.seq, message: `recorded snapshot ${r.seq} (${r.snapshotId}) is missing` });
+    }
+  }
+  return { manifests, problems };
+}

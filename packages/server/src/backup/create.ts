@@ -1,0 +1,212 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { iso, inTransaction, type Deps } from '../deps.js';
+import { auditEvent, recordAudit, systemActor, type Actor } from '../audit/record.js';
+import * as auditStore from '../audit/store.js';
+import { blobDirOf } from '../attachments/blob-store.js';
+import { backupRecipients, loadBackupSigningKey } from './keys.js';
+import { MANIFEST_FORMAT, signManifest, type ManifestBody, type ManifestFile, type SignedManifest } from './manifest.js';
+import { sealObject } from './object.js';
+import { configWithoutSecrets, listBlobs, postgresDump, readFileStream, sqliteSnapshot } from './snapshot.js';
+import { manifestName } from './target.js';
+import { findTarget, openTarget } from './targets.js';
+import { readChain } from './chain.js';
+import * as store from './store.js';
+import { acquireRunLock } from './lock.js';
+
+export interface BackupResult {
+  runId: string;
+  snapshotId: string;
+  seq: number;
+  manifestHash: string;
+  target: string;
+  files: number;
+  bytesTotal: number;
+  bytesWritten: number;
+  reusedBlobs: number;
+  durationMs: number;
+}
+
+export interface BackupOptions {
+  /** Recipients for this run; default: the configured ones. */
+  recipients?: readonly string[];
+  target?: string;
+  actor?: Actor;
+  /** Called after each object is stored (tests use it to interrupt a run half way). */
+  onObject?: (file: ManifestFile) => void | Promise<void>;
+}
+
+export class BackupChainError extends Error {}
+
+/**
+ * Takes a snapshot: the database (consistent copy), the blob store (unchanged blobs reused from
+ * the previous snapshot), and the configuration without secrets, each encrypted to the age
+ * recipients; then the signed manifest that chains to the previous one. The manifest is written
+ * last, so a run that dies half way leaves no snapshot at all. The run and its manifest hash go to
+ * backup_run and to the audit log in one transaction.
+ */
+export async function createBackup(deps: Deps, options: BackupOptions = {}): Promise<BackupResult> {
+  const { config } = deps;
+  const started = deps.now();
+  const t0 = performance.now();
+  const recipients = backupRecipients(config, options.recipients);
+  const key = loadBackupSigningKey(config);
+  const info = findTarget(config, options.target);
+  const target = openTarget(info);
+  const actor = options.actor ?? systemActor(null);
+  const runId = randomUUID();
+  const lock = await acquireRunLock(config.dataDir);
+  await store.markInterrupted(deps.db, iso(started)).catch(async (err: unknown) => {
+    await lock.release();
+    throw err;
+  });
+  const work = path.join(config.dataDir, `.backup-work-${runId}`);
+  await store.insertRun(deps.db, {
+    id: runId,
+    kind: 'backup',
+    target: info.name,
+    started_at: iso(started),
+    finished_at: null,
+    outcome: 'running',
+    snapshot_id: null,
+    seq: null,
+    manifest_hash: null,
+    bytes_written: 0,
+    bytes_total: 0,
+    files: 0,
+    duration_ms: null,
+    problems: 0,
+    detail: '{}',
+  });
+  try {
+    // Work directories of runs that were killed: the lock is ours now, so nothing else uses them.
+    for (const d of await readdir(config.dataDir)) if (d.startsWith('.backup-work-')) await rm(path.join(config.dataDir, d), { recursive: true, force: true });
+
+    const recorded = (await store.recordedSnapshots(deps.db, info.name)).map((r) => ({ seq: Number(r.seq), snapshotId: r.snapshot_id!, manifestHash: r.manifest_hash! }));
+    const chain = await readChain(target, key.verifier, recorded);
+    if (chain.problems.length > 0) {
+      throw new BackupChainError(`target "${info.name}" fails its chain check; fix or investigate before writing to it: ${chain.problems.map((p) => p.message).join('; ')}`);
+    }
+    const previous = chain.manifests.at(-1) ?? null;
+    const snapshotId = randomBytes(8).toString('hex');
+    const files: ManifestFile[] = [];
+    let bytesWritten = 0;
+    let reusedBlobs = 0;
+    const add = async (file: ManifestFile, written: boolean) => {
+      files.push(file);
+      if (written) bytesWritten += file.encryptedSize;
+      await options.onObject?.(file);
+    };
+
+    const checkpoints = [];
+    for (const { log_id } of await store.auditHeads(deps.db)) {
+      const cp = await auditStore.latestCheckpoint(deps.db, log_id);
+      if (cp) checkpoints.push({ logId: log_id, size: Number(cp.size), rootHash: cp.root_hash });
+    }
+
+    // 1. The database, first: blobs are written before the rows that name them, so every blob the
+    //    snapshot's rows name is still in the store when it is walked next.
+    let tables: Record<string, number>;
+    if (deps.dbKind === 'sqlite') {
+      await mkdir(work, { recursive: true, mode: 0o700 });
+      const copy = path.join(work, 'consilium.sqlite');
+      tables = await sqliteSnapshot(config, copy);
+      const sealed = await sealObject(target, recipients, readFileStream(copy));
+      await rm(work, { recursive: true, force: true });
+      await add({ path: 'db/consilium.sqlite', kind: 'database', ...sealed }, true);
+    } else {
+      const dump = await postgresDump(config.databaseUrl!, (out) => sealObject(target, recipients, out));
+      tables = dump.tables;
+      await add({ path: 'db/postgres.dump', kind: 'database', ...dump.result }, true);
+    }
+
+    // 2. Blobs: a file the previous snapshot holds under the same path, size and mtime is reused
+    //    (blob names are their SHA-256, so the same path is the same content).
+    const before = new Map(previous?.body.files.filter((f) => f.kind === 'blob').map((f) => [f.path, f]) ?? []);
+    for (const blob of await listBlobs(blobDirOf(config))) {
+      if (blob.rel.startsWith('incoming/')) continue;
+      const p = `blobs/${blob.rel}`;
+      const old = before.get(p);
+      if (old && old.size === blob.size && old.mtimeMs === blob.mtimeMs && (await target.objectSize(old.object)) === old.encryptedSize) {
+        reusedBlobs++;
+        await add(old, false);
+        continue;
+      }
+      const sealed = await sealObject(target, recipients, readFileStream(blob.abs));
+      await add({ path: p, kind: 'blob', mtimeMs: blob.mtimeMs, ...sealed }, true);
+    }
+
+    // 3. The configuration, without secrets.
+    const configJson = JSON.stringify(configWithoutSecrets(config), null, 2) + '\n';
+    await add({ path: 'config/config.json', kind: 'config', ...(await sealObject(target, recipients, [Buffer.from(configJson)])) }, true);
+
+    const body: ManifestBody = {
+      format: MANIFEST_FORMAT,
+      snapshotId,
+      seq: previous ? previous.body.seq + 1 : 1,
+      previous: previous?.hash ?? null,
+      createdAt: iso(deps.now()),
+      database: deps.dbKind,
+      recipients: [...recipients],
+      tables,
+      audit: { verifierKey: deps.auditKey.verifierKey, checkpoints },
+      files,
+    };
+    const manifest: SignedManifest = signManifest(body, key.signer);
+    await target.putManifest(manifestName(body.seq, snapshotId), manifest.note);
+
+    const bytesTotal = files.reduce((n, f) => n + f.encryptedSize, 0);
+    const durationMs = Math.round(performance.now() - t0);
+    await inTransaction(deps, async (tx) => {
+      await store.updateRun(tx.db, runId, {
+        finished_at: iso(deps.now()),
+        outcome: 'success',
+        snapshot_id: snapshotId,
+        seq: body.seq,
+        manifest_hash: manifest.hash,
+        bytes_written: bytesWritten,
+        bytes_total: bytesTotal,
+        files: files.length,
+        duration_ms: durationMs,
+        detail: JSON.stringify({ reusedBlobs, host: hostname(), recipients: recipients.length }),
+      });
+      await recordAudit(
+        tx,
+        auditEvent(tx, actor, 'backup.created', 'C', {
+          organisationId: null,
+          purposeOfUse: 'HSYSADMIN',
+          entity: { type: 'backup_snapshot', id: snapshotId },
+          detail: { target: info.name, seq: body.seq, manifestHash: manifest.hash, files: files.length, bytesWritten },
+        }),
+      );
+    });
+    return { runId, snapshotId, seq: body.seq, manifestHash: manifest.hash, target: info.name, files: files.length, bytesTotal, bytesWritten, reusedBlobs, durationMs };
+  } catch (err) {
+    await rm(work, { recursive: true, force: true }).catch(() => {});
+    await recordFailure(deps, runId, 'backup', info.name, actor, err, Math.round(performance.now() - t0));
+    throw err;
+  } finally {
+    await lock.release();
+  }
+}
+
+export async function recordFailure(deps: Deps, runId: string, kind: 'backup' | 'verify' | 'drill', target: string, actor: Actor, err: unknown, durationMs: number): Promise<void> {
+  const message = err instanceof Error ? err.message : String(err);
+  await inTransaction(deps, async (tx) => {
+    await store.updateRun(tx.db, runId, { finished_at: iso(deps.now()), outcome: 'failure', duration_ms: durationMs, problems: 1, detail: JSON.stringify({ error: message.slice(0, 2000) }) });
+    await recordAudit(
+      tx,
+      auditEvent(tx, actor, kind === 'backup' ? 'backup.failed' : kind === 'verify' ? 'backup.verified' : 'backup.drill', kind === 'backup' ? 'C' : 'E', {
+        organisationId: null,
+        outcome: 'failure',
+        purposeOfUse: 'HSYSADMIN',
+        detail: { target, error: message.slice(0, 500) },
+      }),
+    );
+  }).catch(() => {
+    /* the database itself may be what failed; the error is thrown to the caller anyway */
+  });
+}
+

@@ -1,0 +1,165 @@
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { sqlitePath } from '../db/database.js';
+
+/**
+ * Consistent copies of the database, read from sources the server keeps writing to.
+ * - SQLite: the online backup API (sqlite3_backup_*, https://sqlite.org/backup.html) copies a
+ *   transactionally consistent image while writers continue; a raw copy of the file and its WAL
+ *   could catch them mid-commit.
+ * - PostgreSQL: pg_dump in its custom format inside a REPEATABLE READ snapshot exported with
+ *   pg_export_snapshot(), and the row counts read in that same snapshot, so the manifest's counts
+ *   describe exactly what the dump holds.
+ */
+
+export async function sqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: string): Promise<Record<string, number>> {
+  const source = new SqliteDatabase(sqlitePath(config), { readonly: true, fileMustExist: true });
+  try {
+    source.pragma('busy_timeout = 5000');
+    // Large steps: better-sqlite3's default (100 pages a step, yielding between) is slow on big
+    // files; in WAL mode the reader holding the snapshot does not block the server's writers.
+    await source.backup(dest, { progress: () => 1 << 20 });
+  } finally {
+    source.close();
+  }
+  const copy = new SqliteDatabase(dest);
+  try {
+    // A self-contained file (no -wal beside it); the server turns WAL back on when it opens it.
+    copy.pragma('journal_mode = DELETE');
+    return sqliteRowCounts(copy);
+  } finally {
+    copy.close();
+  }
+}
+
+export function sqliteRowCounts(db: SqliteDatabase.Database): Record<string, number> {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) counts[name] = (db.prepare(`SELECT count(*) AS n FROM "${name.replace(/"/g, '""')}"`).get() as { n: number }).n;
+  return counts;
+}
+
+/** libpq environment for a postgres:// URL, so the password never appears on a command line. */
+export function libpqEnv(databaseUrl: string): NodeJS.ProcessEnv {
+  const u = new URL(databaseUrl);
+  const env: NodeJS.ProcessEnv = { ...process.env, PGHOST: decodeURIComponent(u.hostname), PGPORT: u.port || '5432', PGDATABASE: decodeURIComponent(u.pathname.slice(1)) };
+  if (u.username) env.PGUSER = decodeURIComponent(u.username);
+  if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
+  const sslmode = u.searchParams.get('sslmode');
+  if (sslmode) env.PGSSLMODE = sslmode;
+  return env;
+}
+
+export async function postgresRowCounts(client: pg.ClientBase): Promise<Record<string, number>> {
+  const tables = await client.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename");
+  const counts: Record<string, number> = {};
+  for (const { name } of tables.rows) {
+    const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${name.replace(/"/g, '""')}"`);
+    counts[name] = Number(r.rows[0]!.n);
+  }
+  return counts;
+}
+
+/**
+ * Runs pg_dump (custom format) in an exported snapshot and hands its stdout to `consume`, which
+ * must read it to the end. Resolves with the row counts of that snapshot once pg_dump exits 0.
+ */
+export async function postgresDump<T>(databaseUrl: string, consume: (dump: Readable) => Promise<T>): Promise<{ result: T; tables: Record<string, number> }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
+    const tables = await postgresRowCounts(client);
+    const child = spawn('pg_dump', ['--format=custom', '--compress=0', `--snapshot=${snapshot}`, '--no-sync'], {
+      env: libpqEnv(databaseUrl),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const exited = new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => resolve(code ?? 1));
+    });
+    let result: T;
+    try {
+      result = await consume(child.stdout);
+    } catch (err) {
+      child.kill('SIGKILL');
+      await exited.catch(() => 1);
+      throw err;
+    }
+    const code = await exited;
+    if (code !== 0) throw new Error(`pg_dump failed (exit ${code}): ${stderr.trim()}`);
+    await client.query('COMMIT');
+    return { result, tables };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export interface BlobFile {
+  /** Path relative to the blob directory, with / separators. */
+  rel: string;
+  abs: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** Every regular file under the blob directory (content-addressed ciphertext), sorted. */
+export async function listBlobs(blobDir: string): Promise<BlobFile[]> {
+  const out: BlobFile[] = [];
+  async function walk(dir: string, rel: string) {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const e of entries) {
+      const abs = path.join(dir, e.name);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(abs, r);
+      else if (e.isFile() && !e.name.endsWith('.part') && !e.name.startsWith('.')) {
+        const s = await stat(abs);
+        out.push({ rel: r, abs, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
+      }
+    }
+  }
+  await walk(blobDir, '');
+  return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+export const readFileStream = (file: string): Readable => createReadStream(file, { highWaterMark: 1024 * 1024 });
+
+const SECRET_KEY = /password|secret|signingkey|privatekey|token/i;
+
+/**
+ * The effective configuration without secrets: keys, passwords and the database URL's password
+ * are replaced by "[redacted]". Restoring needs the structure, never these values.
+ */
+export function configWithoutSecrets(config: Config): Record<string, unknown> {
+  const scrub = (value: unknown, key: string): unknown => {
+    if (SECRET_KEY.test(key) && value !== undefined && value !== '') return '[redacted]';
+    if (key === 'databaseUrl' && typeof value === 'string') {
+      try {
+        const u = new URL(value);
+        if (u.password) u.password = 'redacted';
+        return u.toString();
+      } catch {
+        return '[redacted]';
+      }
+    }
+    if (Array.isArray(value)) return value.map((v) => scrub(v, ''));
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, k)]));
+    return value;
+  };
+  return scrub(config, '') as Record<string, unknown>;
+}

@@ -1,0 +1,162 @@
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { once } from 'node:events';
+
+/**
+ * Where snapshots are kept. Layout (the same on every target):
+ *   snapshots/<seq, 10 digits>-<snapshotId>.manifest   signed manifests, never rewritten
+ *   objects/<first 2 hex>/<object>                      age files, never rewritten
+ *   tmp/                                                writes in progress
+ * Everything is written to tmp/ first and linked into place only when complete, without
+ * replacing an existing name: a writer killed half way leaves at most a stray file in tmp/ or an
+ * object no manifest names, never a manifest whose data is missing.
+ */
+export interface BackupTarget {
+  readonly name: string;
+  readonly location: string;
+  /** Starts writing an object; nothing is visible under `name` until commit(). */
+  createObject(object: string): Promise<ObjectWriter>;
+  /** Size of an object, or null if it is not there. */
+  objectSize(object: string): Promise<number | null>;
+  readObject(object: string): AsyncIterable<Buffer>;
+  listObjects(): Promise<string[]>;
+  /** Manifest file names, sorted. */
+  listManifests(): Promise<string[]>;
+  readManifest(name: string): Promise<string>;
+  /** Stores a manifest; refuses to replace an existing one. */
+  putManifest(name: string, note: string): Promise<void>;
+  /** Removes stray temporary files older than a run (called at the start of each backup). */
+  clearTemporary(): Promise<void>;
+}
+
+export interface ObjectWriter {
+  write(data: Buffer): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export const manifestName = (seq: number, snapshotId: string) => `${String(seq).padStart(10, '0')}-${snapshotId}.manifest`;
+export const MANIFEST_NAME = /^(\d{10})-([0-9a-f]{16})\.manifest$/;
+const OBJECT_NAME = /^[0-9a-f]{32}$/;
+
+function checkObject(object: string): void {
+  if (!OBJECT_NAME.test(object)) throw new Error(`invalid object name ${object}`);
+}
+
+/** A directory on a local or mounted file system (default ./data/backups; mount it from elsewhere). */
+export class LocalTarget implements BackupTarget {
+  constructor(
+    readonly name: string,
+    readonly location: string,
+  ) {}
+
+  private objectPath(object: string) {
+    checkObject(object);
+    return path.join(this.location, 'objects', object.slice(0, 2), object);
+  }
+
+  private async tmpFile(): Promise<string> {
+    const dir = path.join(this.location, 'tmp');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return path.join(dir, `${randomBytes(12).toString('hex')}.part`);
+  }
+
+  async createObject(object: string): Promise<ObjectWriter> {
+    const final = this.objectPath(object);
+    const tmp = await this.tmpFile();
+    const out: WriteStream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    await once(out, 'open');
+    let failed: Error | null = null;
+    out.on('error', (err) => (failed = err));
+    return {
+      write: async (data) => {
+        if (failed) throw failed;
+        if (!out.write(data)) await once(out, 'drain');
+      },
+      commit: async () => {
+        await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+        if (failed) throw failed;
+        await fsyncPath(tmp);
+        await mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
+        // link() fails if the name exists: an object is never replaced.
+        await link(tmp, final);
+        await unlink(tmp);
+        await fsyncPath(path.dirname(final));
+      },
+      abort: async () => {
+        out.destroy();
+        await rm(tmp, { force: true });
+      },
+    };
+  }
+
+  async objectSize(object: string): Promise<number | null> {
+    try {
+      return (await stat(this.objectPath(object))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  readObject(object: string): AsyncIterable<Buffer> {
+    return createReadStream(this.objectPath(object), { highWaterMark: 1024 * 1024 });
+  }
+
+  async listObjects(): Promise<string[]> {
+    const root = path.join(this.location, 'objects');
+    const out: string[] = [];
+    for (const dir of await readdirOrEmpty(root)) for (const f of await readdirOrEmpty(path.join(root, dir))) if (OBJECT_NAME.test(f)) out.push(f);
+    return out.sort();
+  }
+
+  async listManifests(): Promise<string[]> {
+    return (await readdirOrEmpty(path.join(this.location, 'snapshots'))).filter((f) => MANIFEST_NAME.test(f)).sort();
+  }
+
+  async readManifest(name: string): Promise<string> {
+    if (!MANIFEST_NAME.test(name)) throw new Error(`invalid manifest name ${name}`);
+    return readFile(path.join(this.location, 'snapshots', name), 'utf8');
+  }
+
+  async putManifest(name: string, note: string): Promise<void> {
+    if (!MANIFEST_NAME.test(name)) throw new Error(`invalid manifest name ${name}`);
+    const dir = path.join(this.location, 'snapshots');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = await this.tmpFile();
+    const fh = await open(tmp, 'wx', 0o600);
+    try {
+      await fh.writeFile(note, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await link(tmp, path.join(dir, name));
+    await unlink(tmp);
+    await fsyncPath(dir);
+  }
+
+  async clearTemporary(): Promise<void> {
+    await rm(path.join(this.location, 'tmp'), { recursive: true, force: true });
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function fsyncPath(p: string): Promise<void> {
+  const fh = await open(p, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
