@@ -1,0 +1,106 @@
+import { eventId } from './event-id.js';
+import { addSeconds, iso, type Deps } from '../deps.js';
+import type { MailSender, OutgoingMail } from '../mail/transport.js';
+import { getDepartmentInOrg, getOrganisation } from '../orgs/store.js';
+import * as store from './store.js';
+import { getTemplate } from './campaigns.js';
+import { merge } from './templates.js';
+
+/** A claim older than this belongs to a sender that died mid-send; the mail is retried. */
+const STALE_CLAIM_SECONDS = 10 * 60;
+const BATCH = 100;
+
+export const trackingUrls = (publicUrl: string, token: string) => {
+  const base = publicUrl.replace(/\/+$/, '');
+  return { link: `${base}/t/c/${token}`, pixel: `${base}/t/o/${token}.gif`, moment: `${base}/t/m/${token}` };
+};
+
+/** Backoff after the n-th failed attempt: 1, 2, 4, 8 ... minutes, at most an hour. */
+export const retryDelaySeconds = (attempts: number): number => Math.min(3600, 60 * 2 ** Math.max(0, attempts - 1));
+
+export async function composeMail(deps: Deps, r: store.RecipientRow, campaign: store.CampaignRow): Promise<OutgoingMail> {
+  const t = getTemplate(campaign.template_id);
+  const org = await getOrganisation(deps.db, campaign.organisation_id);
+  const dept = r.department_id ? await getDepartmentInOrg(deps.db, campaign.organisation_id, r.department_id) : undefined;
+  const urls = trackingUrls(deps.config.publicUrl, r.token);
+  const values = {
+    firstName: r.display_name.split(/\s+/)[0] ?? r.display_name,
+    name: r.display_name,
+    email: r.email,
+    orgName: org?.name ?? '',
+    department: dept?.name ?? '',
+    date: new Date(r.scheduled_at).toUTCString(),
+    link: urls.link,
+    pixel: urls.pixel,
+  };
+  const fromName = t.fromName.replace(/["\\]/g, '');
+  return {
+    from: `"${fromName}" <${t.fromLocalPart}@${campaign.sender_domain}>`,
+    to: `"${r.display_name.replace(/["\\]/g, '')}" <${r.email}>`,
+    subject: merge(t.subject, values, false),
+    text: merge(t.text, values, false),
+    html: merge(t.html, values, true),
+    // The tracking id in the Message-ID lets a forwarded report be matched even if links were rewritten.
+    messageId: `<${r.token}@${campaign.sender_domain}>`,
+  };
+}
+
+export interface SendReport {
+  sent: number;
+  failed: number;
+  retrying: number;
+}
+
+/**
+ * Sends every mail that is due by the injected clock. Each recipient is claimed with a
+ * compare-and-set on its row, so two schedulers (or two nodes) never send the same mail twice;
+ * a claim left by a crash is taken over after STALE_CLAIM_SECONDS (that mail may then go twice,
+ * which we prefer to never).
+ */
+export async function sendDue(deps: Deps, mailer: MailSender): Promise<SendReport> {
+  const report: SendReport = { sent: 0, failed: 0, retrying: 0 };
+  const now = deps.now();
+  const due = await store.dueRecipients(deps.db, iso(now), iso(addSeconds(now, -STALE_CLAIM_SECONDS)), BATCH);
+  const touched = new Set<string>();
+  for (const r of due) {
+    const campaign = await store.getCampaign(deps.db, r.campaign_id);
+    if (!campaign || campaign.status === 'cancelled' || campaign.status === 'draft') continue;
+    if (!(await store.claimRecipient(deps.db, r, iso(now)))) continue;
+    touched.add(campaign.id);
+    if (campaign.status === 'scheduled') await store.moveCampaign(deps.db, campaign.id, ['scheduled'], { status: 'sending' });
+    const attempts = r.attempts + 1;
+    try {
+      const mail = await composeMail(deps, r, campaign);
+      await mailer.send(mail);
+      const at = iso(deps.now());
+      await deps.db.transaction().execute(async (trx) => {
+        await store.updateRecipient(trx, r.id, { status: 'sent', attempts, sent_at: at, message_id: mail.messageId, claimed_at: null, last_error: null });
+        await store.appendEvent(trx, { id: eventId(), recipient_id: r.id, campaign_id: r.campaign_id, kind: 'sent', at, bot: 0, reason: null, fields_filled: null });
+      });
+      report.sent++;
+    } catch (err) {
+      const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+      const at = deps.now();
+      if (attempts >= deps.config.phishing.maxSendAttempts) {
+        await deps.db.transaction().execute(async (trx) => {
+          await store.updateRecipient(trx, r.id, { status: 'failed', attempts, claimed_at: null, last_error: message });
+          await store.appendEvent(trx, { id: eventId(), recipient_id: r.id, campaign_id: r.campaign_id, kind: 'send_failed', at: iso(at), bot: 0, reason: message, fields_filled: null });
+        });
+        report.failed++;
+      } else {
+        await store.updateRecipient(deps.db, r.id, {
+          status: 'retrying',
+          attempts,
+          claimed_at: null,
+          last_error: message,
+          next_attempt_at: iso(addSeconds(at, retryDelaySeconds(attempts))),
+        });
+        report.retrying++;
+      }
+    }
+  }
+  for (const id of touched) {
+    if ((await store.pendingCount(deps.db, id)) === 0) await store.moveCampaign(deps.db, id, ['scheduled', 'sending'], { status: 'completed', completed_at: iso(deps.now()) });
+  }
+  return report;
+}

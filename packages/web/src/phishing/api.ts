@@ -1,0 +1,31 @@
+import type {
+  Campaign,
+  CampaignResults,
+  Lesson,
+  MailCheckResult,
+  OrgPhishingOverview,
+  QuizResult,
+  ReportOutcome,
+  TriageItem,
+  PhishTemplateSummary,
+  CreateCampaignBody,
+} from '@consilium/protocol';
+import { http, segment } from '../api/client';
+
+type LessonSummary = { id: string; title: string; minutes: number; completedAt: string | null; bestScore: number | null; questionCount: number };
+
+export const reportPhishing = (body: { eml?: string; note?: string }) => http.post<ReportOutcome>('/phishing/reports', body);
+export const checkMail = (eml: string) => http.post<MailCheckResult>('/phishing/check', { eml });
+export const listLessons = () => http.get<{ lessons: LessonSummary[] }>('/phishing/lessons');
+export const getLesson = (id: string) => http.get<Lesson>(`/phishing/lessons/${segment(id)}`);
+export const submitQuiz = (id: string, answers: number[]) => http.post<QuizResult>(`/phishing/lessons/${segment(id)}/quiz`, { answers });
+
+export const listCampaigns = () => http.get<{ campaigns: Campaign[] }>('/phishing/campaigns');
+export const campaignResults = (id: string) => http.get<CampaignResults>(`/phishing/campaigns/${segment(id)}/results`);
+export const overview = () => http.get<OrgPhishingOverview>('/phishing/overview');
+export const triageQueue = () => http.get<{ items: TriageItem[] }>('/phishing/triage');
+export const decideTriage = (id: string, status: 'phishing' | 'spam' | 'benign') => http.post<TriageItem>(`/phishing/triage/${segment(id)}`, { status });
+export const launchCampaign = (id: string) => http.post<Campaign>(`/phishing/campaigns/${segment(id)}/launch`);
+export type { LessonSummary };
+export const listTemplates = () => http.get<{ templates: PhishTemplateSummary[] }>('/phishing/templates');
+export const createCampaign = (body: CreateCampaignBody) => http.post<Campaign>('/phishing/campaigns', body);
