@@ -1,0 +1,71 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, type ReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { ConsiliumError } from '../errors.js';
+
+/**
+ * Content-addressed files of ciphertext: `<blobDir>/<first two hex digits>/<blob id>`. A blob is
+ * written to `<blobDir>/incoming/` while it streams in and its SHA-256 is computed, then renamed
+ * into place only if the hash is the id it was uploaded under, so a file under its name is always
+ * exactly that content. Same API could sit on an S3-compatible store later.
+ */
+export function blobDirOf(config: Pick<Config, 'blobDir' | 'dataDir'>): string {
+  return config.blobDir ? path.resolve(config.blobDir) : path.join(config.dataDir, 'blobs');
+}
+
+export function blobPath(dir: string, blobId: string): string {
+  return path.join(dir, blobId.slice(0, 2), blobId);
+}
+
+export interface StoredBlob {
+  size: number;
+  /** The file was already there (same content): nothing was written. */
+  existed: boolean;
+}
+
+/**
+ * Streams `body` into the store under `blobId`, refusing more than `maxBytes` (PAYLOAD_TOO_LARGE,
+ * as soon as the limit is passed) and content whose SHA-256 is not `blobId` (BLOB_HASH_MISMATCH).
+ * The file is synced before it is renamed into place, so a committed database row never names a
+ * blob that a crash lost.
+ */
+export async function writeBlob(dir: string, blobId: string, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredBlob> {
+  const incoming = path.join(dir, 'incoming');
+  await mkdir(incoming, { recursive: true, mode: 0o700 });
+  const temp = path.join(incoming, `${randomUUID()}.part`);
+  const file = await open(temp, 'wx', 0o600);
+  const hash = createHash('sha256');
+  let size = 0;
+  let moved = false;
+  try {
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > maxBytes) throw new ConsiliumError('PAYLOAD_TOO_LARGE', `an attachment is at most ${maxBytes} bytes of ciphertext`);
+      hash.update(chunk);
+      await file.write(chunk);
+    }
+    await file.sync();
+    await file.close();
+    const actual = hash.digest('hex');
+    if (actual !== blobId) throw new ConsiliumError('BLOB_HASH_MISMATCH', `the uploaded bytes hash to ${actual}, not to the blob id`);
+    const target = blobPath(dir, blobId);
+    const existing = await stat(target).catch(() => null);
+    if (existing?.size === size) return { size, existed: true };
+    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    await rename(temp, target);
+    moved = true;
+    return { size, existed: false };
+  } finally {
+    await file.close().catch(() => undefined);
+    if (!moved) await rm(temp, { force: true });
+  }
+}
+
+export async function readBlob(dir: string, blobId: string): Promise<{ size: number; stream: ReadStream } | null> {
+  const file = blobPath(dir, blobId);
+  const info = await stat(file).catch(() => null);
+  if (!info) return null;
+  return { size: info.size, stream: createReadStream(file) };
+}

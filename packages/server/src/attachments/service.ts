@@ -1,0 +1,108 @@
+import type { ReadStream } from 'node:fs';
+import { attachmentCiphertextBytes, type UploadAttachmentQuery, type UploadedAttachment } from '@consilium/protocol';
+import { inTransaction, iso, type Deps } from '../deps.js';
+import { ConsiliumError, notFound } from '../errors.js';
+import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
+import type { AuthenticatedSession } from '../sessions/service.js';
+import { conversationForMember } from '../conversations/service.js';
+import { membership } from '../conversations/store.js';
+import { blobDirOf, readBlob, writeBlob } from './blob-store.js';
+import * as store from './store.js';
+
+/** Most ciphertext bytes one upload may carry: the plaintext limit plus the format's overhead. */
+export function maxCiphertextBytes(deps: Pick<Deps, 'config'>): number {
+  return attachmentCiphertextBytes(deps.config.attachmentMaxBytes);
+}
+
+/**
+ * Stores an encrypted attachment for a conversation the caller is a current member of. The body
+ * is streamed to disk and hashed; only content whose SHA-256 is `blobId` is kept. Uploading a
+ * blob that is already stored is accepted (the bytes are checked again, so linking a blob to a
+ * conversation needs the ciphertext itself, not only its id) and links it to this conversation.
+ */
+export async function uploadAttachment(
+  deps: Deps,
+  auth: AuthenticatedSession,
+  actor: Actor,
+  blobId: string,
+  query: UploadAttachmentQuery,
+  body: AsyncIterable<Uint8Array>,
+  declaredLength: number | undefined,
+): Promise<UploadedAttachment> {
+  await conversationForMember(deps, auth, query.conversationId);
+  const limit = maxCiphertextBytes(deps);
+  if (declaredLength !== undefined && declaredLength > limit) {
+    throw new ConsiliumError('PAYLOAD_TOO_LARGE', `an attachment is at most ${deps.config.attachmentMaxBytes} bytes (${limit} bytes of ciphertext)`);
+  }
+  const stored = await writeBlob(blobDirOf(deps.config), blobId, body, limit);
+  const uploadedAt = iso(deps.now());
+  const created = await inTransaction(deps, async (tx) => {
+    // Membership again, in the transaction: the caller may have been removed while uploading.
+    const member = await membership(tx.db, query.conversationId, auth.account.id);
+    if (!member || member.removed_at) throw notFound('conversation');
+    const inserted = await store.insertBlob(tx.db, { blob_id: blobId, size: stored.size, uploaded_by: auth.account.id, created_at: uploadedAt });
+    await store.insertLink(tx.db, { blob_id: blobId, conversation_id: query.conversationId, account_id: auth.account.id, content_type: query.contentType, created_at: uploadedAt });
+    await recordAudit(
+      tx,
+      auditEvent(tx, actor, 'attachment.uploaded', 'C', {
+        entity: { type: 'attachment', id: blobId },
+        detail: { conversationId: query.conversationId, size: stored.size, contentType: query.contentType, created: inserted },
+      }),
+    );
+    return inserted;
+  });
+  return { blobId, conversationId: query.conversationId, size: stored.size, created, uploadedAt };
+}
+
+/** The caller's link to a blob: through a conversation they are a current member of, else the blob does not exist for them. */
+async function linkFor(deps: Deps, auth: AuthenticatedSession, blobId: string, conversationId: string | undefined) {
+  const links = await store.linksForMember(deps.db, blobId, auth.account.id, conversationId);
+  const link = links.find((l) => l.organisation_id === auth.organisation.id);
+  if (!link) throw notFound('attachment');
+  return link;
+}
+
+/** Opens a blob for a member of a conversation it was uploaded for; the read is audited before any byte leaves. */
+export async function downloadAttachment(
+  deps: Deps,
+  auth: AuthenticatedSession,
+  actor: Actor,
+  blobId: string,
+  conversationId: string | undefined,
+): Promise<{ size: number; stream: ReadStream }> {
+  return inTransaction(deps, async (tx) => {
+    const link = await linkFor(tx, auth, blobId, conversationId);
+    const blob = await readBlob(blobDirOf(tx.config), blobId);
+    if (!blob) throw new ConsiliumError('INTERNAL', 'the attachment is recorded but its file is missing');
+    try {
+      await recordAudit(
+        tx,
+        auditEvent(tx, actor, 'attachment.downloaded', 'R', {
+          entity: { type: 'attachment', id: blobId },
+          detail: { conversationId: link.conversation_id, size: blob.size },
+        }),
+      );
+    } catch (error) {
+      blob.stream.destroy();
+      throw error;
+    }
+    return blob;
+  });
+}
+
+/**
+ * The user chose to save a decrypted copy outside the app: recorded before the client writes it.
+ * The server cannot see or stop what the client then does; it keeps the record.
+ */
+export async function recordExport(deps: Deps, auth: AuthenticatedSession, actor: Actor, blobId: string, conversationId: string): Promise<void> {
+  await inTransaction(deps, async (tx) => {
+    const link = await linkFor(tx, auth, blobId, conversationId);
+    await recordAudit(
+      tx,
+      auditEvent(tx, actor, 'attachment.exported', 'E', {
+        entity: { type: 'attachment', id: blobId },
+        detail: { conversationId: link.conversation_id, contentType: link.content_type },
+      }),
+    );
+  });
+}
