@@ -1,16 +1,21 @@
 /**
- * Audit log benchmark (issue 4): append throughput with the checkpointer running, proof generation
- * time with a warm subtree cache, and `audit verify` time for the whole log.
+ * Audit log benchmark (issue 4): append throughput with the checkpointer running, both with one
+ * event per transaction (as actions produce them) and batched; proof generation time from the
+ * stored tiles (no warm-up: the tile cache holds a fraction of a 1M log); and `audit verify` time
+ * for the whole log.
  *
  *   npx tsx bench/audit/run.ts [--entries 1000000] [--db sqlite|postgres] [--batch 1000]
- *                              [--proofs 1000] [--max-minutes 60]
+ *                              [--single-seconds 10] [--proofs 1000] [--max-minutes 60] [--quick]
+ *
+ * --quick is the CI size: 20,000 entries, 200 proofs, 3 s of single-event appends.
  *
  * SQLite runs in a temporary data directory; PostgreSQL in a fresh database created (and dropped)
  * on the server named by DATABASE_URL, or postgres://postgres@127.0.0.1:5432/postgres.
  * Prints a table and writes JSON to bench/results/audit-<db>-<date>.json. Stops by itself: the
  * append phase ends at --entries or after --max-minutes, whichever comes first.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,8 +24,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { CompactRange, hashLeaf, openCheckpoint, verifyConsistency, verifyInclusion } from '@consilium/crypto';
 import { loadConfig } from '../../packages/server/src/config.js';
-import { openDeps } from '../../packages/server/src/server.js';
-import { inTransaction, type Deps } from '../../packages/server/src/deps.js';
+import { migrateToLatest, openDatabase, type Db } from '../../packages/server/src/db/database.js';
+import { loadLogKey, type LogKey } from '../../packages/server/src/audit/signing.js';
 import { appendAudit } from '../../packages/server/src/audit/log.js';
 import { encodeLeaf, type AuditEvent } from '../../packages/server/src/audit/leaf.js';
 import { checkpointLogs, startCheckpointer } from '../../packages/server/src/audit/checkpointer.js';
@@ -36,13 +41,16 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '1000' },
     proofs: { type: 'string', default: '1000' },
     'max-minutes': { type: 'string', default: '60' },
+    'single-seconds': { type: 'string', default: '10' },
+    quick: { type: 'boolean', default: false },
     /** Print phase boundaries (monotonic µs) to stderr, to cut a --cpu-prof profile by phase. */
     marks: { type: 'boolean', default: false },
   },
 });
-const ENTRIES = Number(args.entries);
+const ENTRIES = args.quick ? 20_000 : Number(args.entries);
 const BATCH = Number(args.batch);
-const PROOFS = Number(args.proofs);
+const PROOFS = args.quick ? 200 : Number(args.proofs);
+const SINGLE_SECONDS = args.quick ? 3 : Number(args['single-seconds']);
 const DEADLINE = Date.now() + Number(args['max-minutes']) * 60_000;
 const LOAD_AT_START = loadavg();
 const DB = args.db === 'postgres' || args.db === 'pg' ? 'postgres' : 'sqlite';
@@ -133,7 +141,11 @@ async function main() {
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
   const config = loadConfig({ dataDir, logLevel: 'silent', publicUrl: 'http://bench.localhost:8080', ...(pgDb && { databaseUrl: pgDb.url }) }, {});
-  const { deps, database } = await openDeps(config);
+  // The audit log's own modules only (not the whole server), as the CLI's `audit verify` does.
+  const database = openDatabase(config);
+  await migrateToLatest(database.db);
+  const deps: { db: Db; dbKind: 'sqlite' | 'postgres'; auditKey: LogKey } = { db: database.db, dbKind: database.kind, auditKey: loadLogKey(config) };
+  const appendInTransaction = (events: AuditEvent[]) => deps.db.transaction().execute((trx) => appendAudit(trx, deps.dbKind, events));
   const results: Record<string, unknown> = {};
   try {
     const organisationId = randomUUID();
@@ -151,10 +163,15 @@ async function main() {
     const utf8 = new TextEncoder();
     start = performance.now();
     const hashes = leaves.map((l) => hashLeaf(utf8.encode(l)));
-    const nobleMs = performance.now() - start;
+    const serverHashMs = performance.now() - start;
     start = performance.now();
-    for (const l of leaves) createHash('sha256').update(Buffer.from([0])).update(l).digest();
-    const nodeHashMs = performance.now() - start;
+    for (const l of leaves) {
+      const bytes = utf8.encode(l);
+      const input = new Uint8Array(1 + bytes.length);
+      input.set(bytes, 1);
+      nobleSha256(input);
+    }
+    const nobleMs = performance.now() - start;
     start = performance.now();
     let range = CompactRange.empty();
     for (const h of hashes) range = range.append(h);
@@ -164,19 +181,44 @@ async function main() {
       events: cpuN,
       meanLeafBytes: Math.round(leafBytes),
       encodeLeafUsPerEvent: (encodeMs * 1000) / cpuN,
+      hashLeafUsPerEvent: (serverHashMs * 1000) / cpuN,
       hashLeafNobleUsPerEvent: (nobleMs * 1000) / cpuN,
-      hashLeafNodeCryptoUsPerEvent: (nodeHashMs * 1000) / cpuN,
       compactRangeAppendUsPerEvent: (rangeMs * 1000) / cpuN,
-      cpuCeilingEventsPerSecond: cpuN / ((encodeMs + nobleMs + rangeMs) / 1000),
+      cpuCeilingEventsPerSecond: cpuN / ((encodeMs + serverHashMs + rangeMs) / 1000),
     };
     cpuEvents.length = 0;
     leaves.length = 0;
     hashes.length = 0;
 
-    mark('append');
-    // (a) Appends in batches, one transaction each, with the checkpointer signing every second.
     let checkpointErrors = 0;
     const checkpointer = startCheckpointer(deps.db, deps.auditKey, () => new Date(), () => checkpointErrors++);
+
+    mark('single');
+    // (a1) One event per transaction, as an action records its entry, for --single-seconds, into
+    // a log of its own (the batched phase below builds the big one).
+    const singleOrg = randomUUID();
+    const singleMs: number[] = [];
+    const singleClock = clock();
+    for (let n = 0; performance.now() - singleClock.wall < SINGLE_SECONDS * 1000; n++) {
+      const events = [makeEvent(singleOrg, accounts, n, new Date().toISOString())];
+      const s0 = performance.now();
+      await appendInTransaction(events);
+      singleMs.push(performance.now() - s0);
+      // Let the checkpointer's timer run, as it would between requests.
+      if (n % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const singleTime = since(singleClock);
+    results.single = {
+      entries: singleMs.length,
+      seconds: singleTime.wallSeconds,
+      eventsPerSecond: singleMs.length / singleTime.wallSeconds,
+      processCpuSeconds: singleTime.cpuSeconds,
+      eventsPerProcessCpuSecond: singleMs.length / singleTime.cpuSeconds,
+      transactionMs: stats(singleMs),
+    };
+
+    mark('append');
+    // (a2) Appends in batches, one transaction each, with the checkpointer signing every second.
     const batchMs: number[] = [];
     let appended = 0;
     let stoppedEarly = false;
@@ -192,7 +234,7 @@ async function main() {
       const at = new Date().toISOString();
       const events = Array.from({ length: n }, (_, i) => makeEvent(organisationId, accounts, appended + i, at));
       const b0 = performance.now();
-      await inTransaction(deps, (tx) => appendAudit(tx.db, tx.dbKind, events));
+      await appendInTransaction(events);
       batchMs.push(performance.now() - b0);
       appended += n;
       // A server takes each request in its own turn of the event loop; so does this loop, or the
@@ -225,20 +267,15 @@ async function main() {
       stoppedEarly,
     };
 
-    mark('warmup');
-    // (b) Proofs against the latest checkpoint, as clients ask for them.
+    mark('proofs');
+    // (b) Proofs against the latest checkpoint, as clients ask for them, each a fresh read of the
+    // tiles it needs (the cache keeps at most 2,048 tiles: a 1M log has 3,900 at level 0).
     await checkpointLogs(deps.db, deps.auditKey, new Date());
     const latest = await deps.db.selectFrom('audit_checkpoint').selectAll().where('log_id', '=', logId).orderBy('size', 'desc').limit(1).executeTakeFirstOrThrow();
     const cp = openCheckpoint(latest.note, [deps.auditKey.verifier], originOf(deps.auditKey, logId)).checkpoint;
     const size = cp.size;
     const random = seededRandom(9162);
-    // Warm the subtree cache: one proof per 256-leaf block reaches every cacheable perfect subtree.
-    const warmStart = performance.now();
-    let warmProofs = 0;
-    for (let index = 0; index < size; index += 256, warmProofs++) await inclusionProof(deps, logId, index, size);
-    const warmSeconds = (performance.now() - warmStart) / 1000;
     const fromB64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
-    mark('proofs');
     const inclusionMs: number[] = [];
     let inclusionOk = 0;
     for (let i = 0; i < PROOFS; i++) {
@@ -272,7 +309,6 @@ async function main() {
     const consistencyOk = consistencyProofs.filter((c) => verifyConsistency(c.from, size, c.proof, oldRoots.get(c.from)!, cp.rootHash)).length;
     results.proofs = {
       treeSize: size,
-      warmup: { proofs: warmProofs, seconds: warmSeconds, msPerProof: (warmSeconds * 1000) / warmProofs },
       inclusionMs: stats(inclusionMs),
       inclusionVerified: `${inclusionOk}/${PROOFS}`,
       consistencyMs: stats(consistencyMs),
@@ -308,29 +344,30 @@ async function main() {
   }
 }
 
-function printTable(r: Record<string, any>, deps: Deps) {
+function printTable(r: Record<string, any>, deps: { dbKind: string }) {
   const a = r.append;
   const p = r.proofs;
   const v = r.verify;
   const c = r.cpu;
   const rows: [string, string, string][] = [
+    ['append, one event per transaction (checkpointer on)', `${fmt(r.single.eventsPerSecond, 0)} events/s (${r.single.entries.toLocaleString('en-GB')} in ${fmt(r.single.seconds, 1)} s)`, ''],
+    ['  transaction p50 / p99; events per process CPU-s', `${fmt(r.single.transactionMs.p50)} / ${fmt(r.single.transactionMs.p99)} ms; ${fmt(r.single.eventsPerProcessCpuSecond, 0)}`, ''],
     ['append throughput (batches of ' + a.batchSize + ', checkpointer on)', `${fmt(a.eventsPerSecond, 0)} events/s`, '>= 50,000/s'],
     ['  process CPU time for the appends', `${fmt(a.processCpuSeconds, 1)} s of ${fmt(a.seconds, 1)} s wall (${fmt(a.eventsPerProcessCpuSecond, 0)} events per CPU-s)`, ''],
     ['  batch latency p50 / p99', `${fmt(a.batchMs.p50)} / ${fmt(a.batchMs.p99)} ms`, ''],
     ['  checkpoints signed during appends', `${a.checkpointsSigned} in ${fmt(a.seconds, 1)} s, longest gap ${fmt(a.maxSecondsBetweenCheckpoints ?? 0, 1)} s`, 'every <= 1 s'],
     ['  CPU only: encode + hash + range', `${fmt(c.cpuCeilingEventsPerSecond, 0)} events/s`, ''],
-    ['    encodeLeaf / hashLeaf (noble) / range.append', `${fmt(c.encodeLeafUsPerEvent)} / ${fmt(c.hashLeafNobleUsPerEvent)} / ${fmt(c.compactRangeAppendUsPerEvent)} µs`, ''],
-    ['    same leaf hash with node:crypto', `${fmt(c.hashLeafNodeCryptoUsPerEvent)} µs`, ''],
+    ['    encodeLeaf / hashLeaf (node:crypto) / range.append', `${fmt(c.encodeLeafUsPerEvent)} / ${fmt(c.hashLeafUsPerEvent)} / ${fmt(c.compactRangeAppendUsPerEvent)} µs`, ''],
+    ['    same leaf hash with @noble/hashes (the browser)', `${fmt(c.hashLeafNobleUsPerEvent)} µs`, ''],
     [`inclusion proof p50 / p99 (n=${p.inclusionMs.n}, size ${p.treeSize.toLocaleString('en-GB')})`, `${fmt(p.inclusionMs.p50, 3)} / ${fmt(p.inclusionMs.p99, 3)} ms`, '< 1 ms'],
     [`consistency proof p50 / p99 (n=${p.consistencyMs.n})`, `${fmt(p.consistencyMs.p50, 3)} / ${fmt(p.consistencyMs.p99, 3)} ms`, '< 1 ms'],
-    ['  cache warm-up (one proof per 256 leaves)', `${p.warmup.proofs} proofs, ${fmt(p.warmup.msPerProof, 3)} ms each`, ''],
     ['  proofs verified', `${p.inclusionVerified} inclusion, ${p.consistencyVerified} consistency`, ''],
     [`verifyLog, whole log (${v.entries.toLocaleString('en-GB')} entries)`, `${fmt(v.seconds)} s (${fmt(v.entriesPerSecond, 0)}/s; ${fmt(v.processCpuSeconds, 1)} CPU-s), ok=${v.ok}`, ENTRIES >= 1_000_000 ? '< 10 s for 1M' : `< ${fmt((10 * v.entries) / 1_000_000, 1)} s pro rata`],
     ['database size', `${fmt(r.database.bytes / 2 ** 20, 1)} MiB (${fmt(r.database.bytesPerEntry, 0)} B/entry)`, ''],
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));
-  console.log(`\nAudit log benchmark: ${deps.dbKind}, ${a.entries.toLocaleString('en-GB')} entries, Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load average ${LOAD_AT_START.map((l) => l.toFixed(1)).join(' ')} at start`);
+  console.log(`\nAudit log benchmark: ${deps.dbKind}, ${a.entries.toLocaleString('en-GB')} entries, Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load average ${LOAD_AT_START.map((l) => l.toFixed(1)).join(' ')} at start, ${loadavg().map((l) => l.toFixed(1)).join(' ')} at end`);
   console.log(`${'metric'.padEnd(w0)}  ${'result'.padEnd(w1)}  aim`);
   console.log(`${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(14)}`);
   for (const [m, v2, aim] of rows) console.log(`${m.padEnd(w0)}  ${v2.padEnd(w1)}  ${aim}`);
@@ -341,7 +378,7 @@ function writeResults(results: Record<string, unknown>): string {
   mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
   const file = path.join(dir, `audit-${DB}-${date}.json`);
-  const meta = { bench: 'audit', db: DB, date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtStart: LOAD_AT_START, loadAverageAtEnd: loadavg(), requestedEntries: ENTRIES, batch: BATCH, proofs: PROOFS };
+  const meta = { bench: 'audit', quick: args.quick, singleSeconds: SINGLE_SECONDS, db: DB, date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverageAtStart: LOAD_AT_START, loadAverageAtEnd: loadavg(), requestedEntries: ENTRIES, batch: BATCH, proofs: PROOFS };
   writeFileSync(file, JSON.stringify({ ...meta, results }, null, 2) + '\n');
   return file;
 }

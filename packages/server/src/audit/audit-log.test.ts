@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashLeaf, openCheckpoint, parseVerifierKey, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '@consilium/crypto';
-import { AuditEntry, auditEventTypes, type AuditEntry as AuditEntryType } from '@consilium/protocol';
+import { AuditEntry, AuditListedEntry, auditEventTypes, encodeAuditLeaf, type AuditEntry as AuditEntryType } from '@consilium/protocol';
 import { PASSWORD, seedOrg, signIn, startTestServer, totpNow, type Reply, type SeededOrg, type TestClient, type TestServer } from '../test-support/harness.js';
 import { expectError } from '../test-support/http.js';
 import {
@@ -17,7 +17,9 @@ import {
   proveConsistency,
   proveInclusion,
   storedLeafHashes,
+  verifyOverApi,
 } from '../test-support/audit.js';
+import { settleVerifications } from './verify-job.js';
 import { createAccount } from '../accounts/service.js';
 import { createDepartment } from '../orgs/service.js';
 import { inTransaction } from '../deps.js';
@@ -34,6 +36,7 @@ let org: SeededOrg;
 let other: SeededOrg;
 let admin: TestClient;
 let clinicianSecret: string;
+let otherAdminSecret: string;
 
 const LOCAL = '127.0.0.1';
 
@@ -414,13 +417,15 @@ describe('who may read the audit log', () => {
     expect(search.status).toBe(200);
     expect(search.body.entries.length).toBe(5);
     expect((await officer.get('/api/v1/audit/export?format=csv')).status).toBe(200);
-    const v = await officer.post('/api/v1/audit/verify');
-    expect(v.status).toBe(200);
-    expect(v.body.ok).toBe(true);
+    const v = await verifyOverApi(officer);
+    expect(v.state).toBe('done');
+    expect(v.result?.ok).toBe(true);
   });
 
   it("an admin of another organisation sees only their own log: search, export, checkpoint and proofs", async () => {
-    const otherAdmin = (await signIn(server, other.admin.email)).client;
+    const signedIn = await signIn(server, other.admin.email);
+    otherAdminSecret = signedIn.totpSecret;
+    const otherAdmin = signedIn.client;
     const search = await otherAdmin.get('/api/v1/audit/entries?limit=500');
     expect(search.status).toBe(200);
     expect(search.body.entries.length).toBeGreaterThan(0);
@@ -451,8 +456,8 @@ describe('who may read the audit log', () => {
     const theirs = (await admin.get('/api/v1/audit/log')).body;
     expect(() => openCheckpoint(theirs.checkpoint, [parseVerifierKey(mine.verifierKey)], mine.origin)).toThrow(/not/);
     // The other organisation's admin verifying their log reads nothing of ours.
-    const v = await otherAdmin.post('/api/v1/audit/verify');
-    expect(v.body).toMatchObject({ logId: other.id, ok: true });
+    const v = await verifyOverApi(otherAdmin);
+    expect(v).toMatchObject({ logId: other.id, state: 'done', result: { logId: other.id, ok: true } });
   });
 });
 
@@ -478,8 +483,17 @@ describe('searching the log', () => {
     const expectedTypes = rows.filter((e) => e.type === 'org.department_created').map((e) => e.index).reverse();
     expect(byType.body.entries.map((e: AuditEntryType) => e.index)).toEqual(expectedTypes);
     expect(expectedTypes.length).toBeGreaterThan(2);
-    // Every entry the API serves is exactly the signed record.
-    for (const e of byType.body.entries as AuditEntryType[]) expect(AuditEntry.parse(e)).toEqual(toAuditEntry(rows[e.index]!));
+    // Every entry the API serves is exactly the signed record, with the leaf text that was hashed:
+    // a client hashes that text itself, and re-encoding the fields shown gives the same text.
+    const stored = await auditRows(server, org.id);
+    for (const e of byType.body.entries as AuditListedEntry[]) {
+      const { leaf, ...fields } = AuditListedEntry.parse(e);
+      expect(fields).toEqual(toAuditEntry(rows[e.index]!));
+      expect(leaf).toBe(stored[e.index]!.leaf);
+      expect(b64(hashLeaf(new TextEncoder().encode(leaf)))).toBe(stored[e.index]!.leaf_hash);
+      const { index, ...event } = fields;
+      expect(encodeAuditLeaf(org.id, index, event)).toBe(leaf);
+    }
   });
 
   it('filters by time range [from, to)', async () => {
@@ -668,14 +682,55 @@ describe('exports', () => {
 });
 
 describe('verification over the API', () => {
-  it('POST /audit/verify: ok on an untouched log, and the check is itself recorded', async () => {
+  it('POST /audit/verify starts a background job: ok on an untouched log, and the check is itself recorded', async () => {
     await checkpointNow(server);
     const size = await logSize(server, org.id);
-    const { result: r, logs } = await appendedBy(server, () => admin.post('/api/v1/audit/verify'));
-    expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ logId: org.id, entries: size, ok: true, problems: [], verifiedAt: now() });
-    expect(r.body.checkpoints).toBeGreaterThan(1);
+    const { result: job, logs } = await appendedBy(server, () => verifyOverApi(admin));
+    expect(job).toMatchObject({ logId: org.id, state: 'done', startedAt: now(), finishedAt: now(), error: null });
+    expect(job.result).toMatchObject({ logId: org.id, entries: size, ok: true, problems: [], verifiedAt: now() });
+    expect(job.result!.checkpoints).toBeGreaterThan(1);
     expect(logs[org.id]![0]).toMatchObject({ type: 'audit.read', action: 'E', detail: { verify: true, ok: true, entries: size } });
     expect(auditEventTypes).toContain(logs[org.id]![0]!.type);
+    // The status routes: the job by id, and the latest job of the caller's log.
+    expect((await admin.get(`/api/v1/audit/verify/${job.id}`)).body).toEqual(job);
+    expect((await admin.get('/api/v1/audit/verify')).body).toEqual({ job });
+  });
+
+  it('one verification runs at a time per log: a POST while one runs (here, on another node) answers the running job', async () => {
+    const running = { id: 'other-node-job', log_id: org.id, requested_by: null, state: 'running' as const, started_at: now(), heartbeat_at: now(), finished_at: null, report: null, error: null };
+    await server.deps.db.insertInto('audit_verify_job').values(running).execute();
+    // The database itself refuses a second running job for the log, whichever node tries.
+    await expect(server.deps.db.insertInto('audit_verify_job').values({ ...running, id: 'second' }).execute()).rejects.toThrow();
+    const answered = await admin.post('/api/v1/audit/verify');
+    expect(answered.status).toBe(202);
+    expect(answered.body).toMatchObject({ id: 'other-node-job', state: 'running', result: null });
+    expect((await admin.get('/api/v1/audit/verify')).body.job.id).toBe('other-node-job');
+    await server.deps.db.updateTable('audit_verify_job').set({ state: 'failed', finished_at: now(), error: 'test' }).where('id', '=', 'other-node-job').execute();
+    // Once it has finished, a new one starts.
+    const fresh = await verifyOverApi(admin);
+    expect(fresh.id).not.toBe('other-node-job');
+    expect(fresh).toMatchObject({ state: 'done', result: { ok: true } });
+  });
+
+  it('a job lost with its server (no heartbeat for a minute) is marked failed, and a new one may start', async () => {
+    const logId = org.id;
+    const lost = { id: 'lost-job', log_id: logId, requested_by: null, state: 'running' as const, started_at: now(), heartbeat_at: now(), finished_at: null, report: null, error: null };
+    await server.deps.db.insertInto('audit_verify_job').values(lost).execute();
+    const blocked = await admin.post('/api/v1/audit/verify');
+    expect(blocked.body.id).toBe('lost-job');
+    server.clock.advance(61);
+    const fresh = await admin.post('/api/v1/audit/verify');
+    expect(fresh.status).toBe(202);
+    expect(fresh.body.id).not.toBe('lost-job');
+    expect((await admin.get('/api/v1/audit/verify/lost-job')).body).toMatchObject({ state: 'failed', error: expect.stringContaining('stopped') });
+    await settleVerifications(server.deps.db);
+    expect((await admin.get(`/api/v1/audit/verify/${fresh.body.id}`)).body).toMatchObject({ state: 'done', result: { ok: true } });
+  });
+
+  it("a job of another organisation's log is not found", async () => {
+    const job = await verifyOverApi(admin);
+    const otherAdmin = (await signIn(server, other.admin.email, otherAdminSecret)).client;
+    expectError(await otherAdmin.get(`/api/v1/audit/verify/${job.id}`), 'NOT_FOUND');
+    expect((await otherAdmin.get('/api/v1/audit/verify')).body.job?.id).not.toBe(job.id);
   });
 });

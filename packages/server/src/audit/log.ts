@@ -1,7 +1,9 @@
+import './native-hash.js';
 import { CompactRange, hashLeaf } from '@consilium/crypto';
 import type { Db } from '../db/database.js';
 import { encodeLeaf, type AuditEvent } from './leaf.js';
 import * as store from './store.js';
+import { writeCompletedTiles } from './tiles.js';
 
 export const DEPLOYMENT_LOG = 'deployment';
 
@@ -14,34 +16,40 @@ export const logIdFor = (organisationId: string | null) => organisationId ?? DEP
  */
 export const keyLogIdFor = (organisationId: string) => `keys/${organisationId}`;
 
-const utf8 = new TextEncoder();
-const toB64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+const toB64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 const fromB64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
 export function rangeOf(head: { size: number; compact_hashes: string }): CompactRange {
-  return CompactRange.fromHashes(head.size, (JSON.parse(head.compact_hashes) as string[]).map(fromB64));
+  return CompactRange.fromHashes(Number(head.size), (JSON.parse(head.compact_hashes) as string[]).map(fromB64));
 }
 
 /**
  * Appends events to their logs. Call it inside the transaction of the action the events record
  * (`trx`), so the action and its entry commit or roll back together. Returns the indices.
+ * Per log: one locked read of the head, one insert of the entries, the tiles they complete
+ * (one insert per 256 entries), one update of the head.
  */
 export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events: AuditEvent[], options: { logId?: string } = {}): Promise<number[]> {
   const byLog = new Map<string, AuditEvent[]>();
   for (const e of events) {
     const id = options.logId ?? logIdFor(e.organisationId);
-    byLog.set(id, [...(byLog.get(id) ?? []), e]);
+    const list = byLog.get(id);
+    if (list) list.push(e);
+    else byLog.set(id, [e]);
   }
   const indices: number[] = [];
   // Lock heads in one global order, so two transactions touching the same logs cannot deadlock.
   for (const [logId, logEvents] of [...byLog].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const head = await store.lockHead(trx, dbKind, logId);
     let range = rangeOf(head);
+    const oldSize = range.size;
+    const leafHashes: Uint8Array[] = [];
     const rows = logEvents.map((event) => {
       const index = range.size;
       const leaf = encodeLeaf(logId, index, event);
-      const leafHash = hashLeaf(utf8.encode(leaf));
+      const leafHash = hashLeaf(Buffer.from(leaf, 'utf8'));
       range = range.append(leafHash);
+      leafHashes.push(leafHash);
       indices.push(index);
       return {
         log_id: logId,
@@ -56,7 +64,8 @@ export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events
         leaf_hash: toB64(leafHash),
       };
     });
-    await store.insertEntries(trx, rows);
+    await store.insertEntries(trx, dbKind, rows);
+    await writeCompletedTiles(trx, logId, oldSize, leafHashes);
     await store.writeHead(trx, logId, range.size, JSON.stringify(range.hashes().map(toB64)));
   }
   return indices;

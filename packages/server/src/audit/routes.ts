@@ -4,7 +4,9 @@ import {
   AuditExportQuery,
   AuditLogInfo,
   AuditSearchQuery,
-  AuditVerification,
+  AuditVerifyJob,
+  AuditVerifyJobParams,
+  AuditVerifyStatus,
   ConsistencyProof,
   ConsistencyProofQuery,
   InclusionProof,
@@ -63,9 +65,22 @@ export function auditRoutes(app: ZodApp, deps: Deps): void {
     },
   );
 
+  // Verification runs in the background (seconds for a million entries); one at a time per log.
   app.post(
     `${base}/verify`,
-    { config: { access: 'auditor' }, schema: { tags: ['audit'], response: { 200: AuditVerification, ...errorResponses } } },
-    async (request) => audit.verifyOwnLog(deps, actorOf(request)),
+    { config: { access: 'auditor' }, schema: { tags: ['audit'], response: { 202: AuditVerifyJob, ...errorResponses } } },
+    async (request, reply) => reply.code(202).send(await audit.startOwnVerification(deps, actorOf(request))),
+  );
+
+  app.get(
+    `${base}/verify`,
+    { config: { access: 'auditor' }, schema: { tags: ['audit'], response: { 200: AuditVerifyStatus, ...errorResponses } } },
+    async (request) => audit.latestOwnVerification(deps, actorOf(request)),
+  );
+
+  app.get(
+    `${base}/verify/:jobId`,
+    { config: { access: 'auditor' }, schema: { tags: ['audit'], params: AuditVerifyJobParams, response: { 200: AuditVerifyJob, ...errorResponses } } },
+    async (request) => audit.ownVerification(deps, actorOf(request), request.params.jobId),
   );
 }

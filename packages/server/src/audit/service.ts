@@ -1,46 +1,34 @@
-import { readConsistencyProof, readInclusionProof, type HashReader } from '@consilium/crypto';
-import type { AuditEntry, AuditEntryList, AuditLogInfo, AuditSearchQuery, AuditVerification, ConsistencyProof, InclusionProof } from '@consilium/protocol';
-import { ConsiliumError } from '../errors.js';
+import { readConsistencyProofFromNodes, readRangeRoots, inclusionRanges } from '@consilium/crypto';
+import type { AuditEntry, AuditEntryList, AuditListedEntry, AuditLogInfo, AuditSearchQuery, AuditVerifyJob, AuditVerifyStatus, ConsistencyProof, InclusionProof } from '@consilium/protocol';
+import { ConsiliumError, notFound } from '../errors.js';
 import { iso, type Deps } from '../deps.js';
-import type { Db } from '../db/database.js';
 import { auditEvent, recordAudit, type Actor } from './record.js';
 import { decodeLeaf, toAuditEntry } from './leaf.js';
 import { logIdFor } from './log.js';
 import { originOf } from './signing.js';
-import { verifyLog } from './verify.js';
+import { latestVerification, startVerification, verificationJob } from './verify-job.js';
+import { tileReader } from './tiles.js';
 import * as store from './store.js';
 
-const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+
+const headSize = (deps: Pick<Deps, 'db'>, logId: string) => store.headSize(deps.db, logId);
 
 /**
- * Complete subtrees never change in an append-only log, so their roots are cached, per database
- * handle and log (two servers in one process, as in tests, must not share a log's cache).
+ * The largest head size each log was seen at, per database handle. A log only grows, so a proof
+ * for a size at or below it needs no read of the head (one query fewer per proof).
  */
-const subtreeCaches = new WeakMap<Db, Map<string, Map<string, Uint8Array>>>();
-const CACHE_LIMIT = 100_000;
-function cacheFor(db: Db, logId: string): Map<string, Uint8Array> {
-  let perDb = subtreeCaches.get(db);
-  if (!perDb) subtreeCaches.set(db, (perDb = new Map()));
-  let cache = perDb.get(logId);
-  if (!cache || cache.size > CACHE_LIMIT) perDb.set(logId, (cache = new Map()));
-  return cache;
+const knownSizes = new WeakMap<object, Map<string, number>>();
+async function logReaches(deps: Pick<Deps, 'db'>, logId: string, size: number): Promise<boolean> {
+  let sizes = knownSizes.get(deps.db);
+  if (!sizes) knownSizes.set(deps.db, (sizes = new Map()));
+  if (size <= (sizes.get(logId) ?? 0)) return true;
+  const now = await headSize(deps, logId);
+  sizes.set(logId, now);
+  return size <= now;
 }
 
-function reader(db: Db, logId: string): HashReader {
-  return {
-    leafHashes: async (start, end) => {
-      const rows = await store.leafHashRange(db, logId, start, end);
-      if (rows.length !== end - start) throw new ConsiliumError('INTERNAL', `audit log ${logId} is missing entries in [${start}, ${end})`);
-      return rows.map((r) => new Uint8Array(Buffer.from(r.leaf_hash, 'base64')));
-    },
-  };
-}
-
-async function headSize(deps: Deps, logId: string): Promise<number> {
-  return Number((await store.getHead(deps.db, logId))?.size ?? 0);
-}
-
-export async function logInfo(deps: Deps, logId: string): Promise<AuditLogInfo> {
+export async function logInfo(deps: Pick<Deps, 'db' | 'auditKey'>, logId: string): Promise<AuditLogInfo> {
   const checkpoint = await store.latestCheckpoint(deps.db, logId);
   return {
     logId,
@@ -51,22 +39,26 @@ export async function logInfo(deps: Deps, logId: string): Promise<AuditLogInfo> 
   };
 }
 
-export async function inclusionProof(deps: Deps, logId: string, index: number, size: number): Promise<InclusionProof> {
-  if (size > (await headSize(deps, logId)) || index >= size) throw new ConsiliumError('BAD_REQUEST', 'index must be below size, and size at most the log size');
-  const r = reader(deps.db, logId);
-  const [leaf] = await r.leafHashes(index, index + 1);
-  const proof = await readInclusionProof(r, index, size, { cache: cacheFor(deps.db, logId) });
+export async function inclusionProof(deps: Pick<Deps, 'db'>, logId: string, index: number, size: number): Promise<InclusionProof> {
+  if (index >= size || !(await logReaches(deps, logId, size))) throw new ConsiliumError('BAD_REQUEST', 'index must be below size, and size at most the log size');
+  // The leaf and its path in one read of the tiles (RFC 9162 §2.1.3.1 PATH as subtree ranges).
+  const [leaf, ...proof] = await readRangeRoots(tileReader(deps.db, logId), [{ start: index, end: index + 1 }, ...inclusionRanges(index, size)]);
   return { index, size, leafHash: b64(leaf!), proof: proof.map(b64) };
 }
 
-export async function consistencyProof(deps: Deps, logId: string, from: number, to: number): Promise<ConsistencyProof> {
-  if (from < 1 || from > to || to > (await headSize(deps, logId))) throw new ConsiliumError('BAD_REQUEST', 'need 1 <= from <= to <= log size');
-  const proof = await readConsistencyProof(reader(deps.db, logId), from, to, { cache: cacheFor(deps.db, logId) });
+export async function consistencyProof(deps: Pick<Deps, 'db'>, logId: string, from: number, to: number): Promise<ConsistencyProof> {
+  if (from < 1 || from > to || !(await logReaches(deps, logId, to))) throw new ConsiliumError('BAD_REQUEST', 'need 1 <= from <= to <= log size');
+  const proof = await readConsistencyProofFromNodes(tileReader(deps.db, logId), from, to);
   return { from, to, proof: proof.map(b64) };
 }
 
 function entriesOf(rows: { leaf: string }[]): AuditEntry[] {
   return rows.map((r) => toAuditEntry(decodeLeaf(r.leaf)));
+}
+
+/** Entries with the exact leaf text, so a client can hash what it is shown. */
+function listedEntriesOf(rows: { leaf: string }[]): AuditListedEntry[] {
+  return rows.map((r) => ({ ...toAuditEntry(decodeLeaf(r.leaf)), leaf: r.leaf }));
 }
 
 /** Search the caller's organisation log; the search itself is recorded (reads of the audit log are audited). */
@@ -87,7 +79,7 @@ export async function searchAudit(deps: Deps, actor: Actor, query: AuditSearchQu
     }),
   );
   const last = rows[rows.length - 1];
-  return { entries: entriesOf(rows), nextBefore: rows.length === query.limit && last ? Number(last.idx) : null };
+  return { entries: listedEntriesOf(rows), nextBefore: rows.length === query.limit && last ? Number(last.idx) : null };
 }
 
 export const EXPORT_MAX_ENTRIES = 100_000;
@@ -103,8 +95,17 @@ export async function entriesForExport(deps: Deps, actor: Actor, filter: { from?
   return entriesOf(rows).reverse();
 }
 
-export async function verifyOwnLog(deps: Deps, actor: Actor): Promise<AuditVerification> {
-  const report = await verifyLog(deps.db, deps.auditKey, logIdFor(actor.organisationId));
-  await recordAudit(deps, auditEvent(deps, actor, 'audit.read', 'E', { detail: { verify: true, ok: report.ok, entries: report.entries } }));
-  return { ...report, verifiedAt: iso(deps.now()) };
+/** Starts a background verification of the caller's organisation log (or answers the one running). */
+export function startOwnVerification(deps: Deps, actor: Actor): Promise<AuditVerifyJob> {
+  return startVerification(deps, actor, logIdFor(actor.organisationId));
+}
+
+export async function ownVerification(deps: Deps, actor: Actor, jobId: string): Promise<AuditVerifyJob> {
+  const job = await verificationJob(deps, logIdFor(actor.organisationId), jobId);
+  if (!job) throw notFound('verification');
+  return job;
+}
+
+export async function latestOwnVerification(deps: Deps, actor: Actor): Promise<AuditVerifyStatus> {
+  return { job: await latestVerification(deps, logIdFor(actor.organisationId)) };
 }

@@ -1,6 +1,8 @@
-import { CompactRange, hashLeaf, openCheckpoint } from '@consilium/crypto';
+import { emptyRoot, hashChildren, openCheckpoint } from '@consilium/crypto';
 import type { Db } from '../db/database.js';
+import { nativeLeafHash } from './native-hash.js';
 import { decodeLeaf } from './leaf.js';
+import { rangeOf } from './log.js';
 import { originOf, type LogKey } from './signing.js';
 import * as store from './store.js';
 
@@ -19,8 +21,32 @@ export interface VerifyReport {
   problems: VerifyProblem[];
 }
 
-const BATCH = 5000;
-const utf8 = new TextEncoder();
+/** Rows read per query; the next batch is requested before this one is hashed. */
+const BATCH = 20_000;
+const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+
+/**
+ * CompactRange's arithmetic done in place: verification appends every leaf of the log once, and
+ * an immutable range would copy its roots at each of them.
+ */
+class RunningTree {
+  size = 0;
+  private readonly roots: Uint8Array[] = [];
+  append(leafHash: Uint8Array): void {
+    let carry = leafHash;
+    for (let bits = this.size; bits % 2 === 1; bits = Math.floor(bits / 2)) carry = hashChildren(this.roots.pop()!, carry);
+    this.roots.push(carry);
+    this.size++;
+  }
+  /** RFC 9162 MTH of the leaves so far (see CompactRange.root). */
+  root(): Uint8Array {
+    if (this.roots.length === 0) return emptyRoot();
+    let root = this.roots[this.roots.length - 1]!;
+    for (let i = this.roots.length - 2; i >= 0; i--) root = hashChildren(this.roots[i]!, root);
+    return root;
+  }
+}
+const ZERO_HASH = new Uint8Array(32);
 
 /**
  * Recomputes a log's tree from its stored entries and checks it against every stored checkpoint
@@ -28,7 +54,15 @@ const utf8 = new TextEncoder();
  * checkpoint whose root the entries no longer produce (a rewrite that also fixed the hashes), and
  * a log shorter than a signed checkpoint (truncation).
  */
-export async function verifyLog(db: Db, key: LogKey, logId: string): Promise<VerifyReport> {
+export interface VerifyOptions {
+  /** Rows per query (default 20,000). */
+  batchRows?: number;
+  /** Give the event loop a turn between pages, when verifying inside a serving process. */
+  yieldBetweenBatches?: boolean;
+}
+
+export async function verifyLog(db: Db, key: LogKey, logId: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const batch = options.batchRows ?? BATCH;
   const problems: VerifyProblem[] = [];
   // Checkpoints first, then the head: a checkpoint is only ever signed for a size the head has
   // reached, so every checkpoint read here is within the head read after it (unless the head was
@@ -38,7 +72,7 @@ export async function verifyLog(db: Db, key: LogKey, logId: string): Promise<Ver
   const headSize = head ? Number(head.size) : 0;
   const bound = Math.max(headSize, ...checkpoints.map((c) => Number(c.size)));
   let nextCheckpoint = 0;
-  let range = CompactRange.empty();
+  const range = new RunningTree();
   let expected = 0;
 
   const checkCheckpointsAt = (size: number) => {
@@ -53,7 +87,7 @@ export async function verifyLog(db: Db, key: LogKey, logId: string): Promise<Ver
         problems.push({ index: cp.size, kind: 'checkpoint-signature', message: `checkpoint at size ${cp.size} does not verify: ${(err as Error).message}` });
         continue;
       }
-      const root = Buffer.from(range.root()).toString('base64');
+      const root = b64(range.root());
       if (root !== signedRoot || root !== cp.root_hash) {
         problems.push({
           index: cp.size,
@@ -65,33 +99,39 @@ export async function verifyLog(db: Db, key: LogKey, logId: string): Promise<Ver
   };
 
   checkCheckpointsAt(0);
+  // Keyset pages in index order; the next page is asked for before this one is hashed, so on
+  // PostgreSQL the database reads while this process hashes.
+  const page = (from: number) => (from < bound ? store.verifyRows(db, logId, from, bound, batch) : Promise.resolve([]));
+  let pending = page(0);
   for (;;) {
-    const rows = (await store.entriesFrom(db, logId, expected, BATCH)).filter((r) => Number(r.idx) < bound);
+    const rows = await pending;
     if (rows.length === 0) break;
+    if (options.yieldBetweenBatches) await new Promise((resolve) => setImmediate(resolve));
+    pending = rows.length === batch ? page(Number(rows[rows.length - 1]!.idx) + 1) : Promise.resolve([]);
     for (const row of rows) {
       const idx = Number(row.idx);
       while (expected < idx) {
         problems.push({ index: expected, kind: 'missing', message: `entry ${expected} is missing (deleted)` });
         // A hole leaves the tree unrecomputable from here; count the position so later indices line up.
         expected++;
-        range = range.append(new Uint8Array(32));
+        range.append(ZERO_HASH);
         checkCheckpointsAt(range.size);
       }
-      const leafHash = hashLeaf(utf8.encode(row.leaf));
+      const leafHash = nativeLeafHash(row.leaf);
       let leaf;
       try {
         leaf = decodeLeaf(row.leaf);
       } catch {
         leaf = null;
       }
-      if (!leaf) problems.push({ index: idx, kind: 'edited', message: `entry ${idx} is not valid JSON` });
+      if (!leaf || typeof leaf !== 'object') problems.push({ index: idx, kind: 'edited', message: `entry ${idx} is not valid JSON` });
       else if (leaf.log !== logId) problems.push({ index: idx, kind: 'wrong-log', message: `entry ${idx} belongs to log ${leaf.log}` });
       else if (leaf.index !== idx) problems.push({ index: idx, kind: 'reordered', message: `entry ${idx} holds the record of index ${leaf.index} (rows were reordered)` });
-      else if (Buffer.from(leafHash).toString('base64') !== row.leaf_hash) problems.push({ index: idx, kind: 'edited', message: `entry ${idx} was edited (its hash does not match its content)` });
-      else if (leaf.type !== row.event_type || leaf.at !== row.at || leaf.outcome !== row.outcome || leaf.organisationId !== row.organisation_id || leaf.actor.accountId !== row.actor_account_id || leaf.caseId !== row.case_id) {
+      else if (b64(leafHash) !== row.leaf_hash) problems.push({ index: idx, kind: 'edited', message: `entry ${idx} was edited (its hash does not match its content)` });
+      else if (leaf.type !== row.event_type || leaf.at !== row.at || leaf.outcome !== row.outcome || leaf.organisationId !== row.organisation_id || leaf.actor?.accountId !== row.actor_account_id || leaf.caseId !== row.case_id) {
         problems.push({ index: idx, kind: 'edited', message: `entry ${idx} has search columns that differ from its signed record` });
       }
-      range = range.append(leafHash);
+      range.append(leafHash);
       expected = idx + 1;
       checkCheckpointsAt(range.size);
     }
@@ -110,8 +150,20 @@ export async function verifyLog(db: Db, key: LogKey, logId: string): Promise<Ver
   }
   if (headSize !== expected) {
     problems.push({ index: expected, kind: 'head-mismatch', message: `the log head says ${headSize} entries, ${expected} are stored` });
+  } else if (head && problems.length === 0 && headRoot(head) !== b64(range.root())) {
+    // Entries past the last checkpoint are covered by the head the next checkpoint is signed from.
+    problems.push({ index: expected, kind: 'head-mismatch', message: `the entries no longer produce the tree of the log head (${headSize} entries): an entry after the last checkpoint was altered` });
   }
   return { logId, entries: expected, checkpoints: checkpoints.length, ok: problems.length === 0, problems };
+}
+
+/** The root of the tree the head row describes, or null when its hashes do not even parse. */
+function headRoot(head: { size: number; compact_hashes: string }): string | null {
+  try {
+    return b64(rangeOf(head).root());
+  } catch {
+    return null;
+  }
 }
 
 /** Every log that has a head, an entry or a checkpoint: a deleted head must not hide its log. */

@@ -4,6 +4,7 @@ import {
   type AuditEventType,
   type AuditLogInfo,
   type AuditVerification,
+  type AuditVerifyJob,
   type ConsistencyProof,
   type InclusionProof,
 } from '@consilium/protocol';
@@ -36,8 +37,23 @@ export const getConsistencyProof = (from: number, to: number) => http.get<Consis
 export const searchAudit = (filter: AuditFilter, page: { before?: number; limit: number }) =>
   http.get<AuditEntryList>(`/audit/entries${query({ ...filter, ...page })}`);
 
-/** The server recomputes the whole tree and checks every stored checkpoint; recorded too. */
-export const verifyAuditLog = () => http.post<AuditVerification>('/audit/verify');
+/** Starts (or joins) the server's background verification of the log; GET by id until it is no longer running. */
+export const startAuditVerification = () => http.post<AuditVerifyJob>('/audit/verify');
+export const getAuditVerification = (jobId: string) => http.get<AuditVerifyJob>(`/audit/verify/${encodeURIComponent(jobId)}`);
+
+/**
+ * The server recomputes the whole tree and checks every stored checkpoint (recorded too). It runs
+ * in the background, one at a time per log: this starts or joins it and polls until it finishes.
+ */
+export async function verifyAuditLog(pollMs = 500): Promise<AuditVerification> {
+  let job = await startAuditVerification();
+  while (job.state === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    job = await getAuditVerification(job.id);
+  }
+  if (job.state === 'failed' || !job.result) throw new Error(job.error ?? 'the verification did not finish');
+  return job.result;
+}
 
 /**
  * Where the browser downloads an export (a plain link, so the file streams to disk). The export

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { AuditEntry, AuditEntryList, Member } from '@consilium/protocol';
+import type { AuditEntryList, AuditListedEntry, Member } from '@consilium/protocol';
 import { auditExportHref, searchAudit, type AuditFilter } from '../api/audit';
 import { ErrorAlert } from '../ui/ErrorAlert';
 import { AuditEntryTable } from './AuditEntryTable';
@@ -23,7 +23,7 @@ type Results = { status: 'loading'; shown: AuditEntryList | null } | { status: '
 interface AuditEntriesProps {
   members: readonly Member[] | null;
   people: People;
-  onOpen: (entry: AuditEntry) => void;
+  onOpen: (entry: AuditListedEntry) => void;
 }
 
 function describePage(list: AuditEntryList, newest: boolean): string {

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { AuditEntry } from '@consilium/protocol';
+import type { AuditListedEntry } from '@consilium/protocol';
 import { Dialog } from '../ui/Dialog';
 import { ErrorAlert } from '../ui/ErrorAlert';
 import { formatDateTimeSeconds } from '../ui/format';
@@ -8,7 +8,7 @@ import { eventLabel } from './event-labels';
 import { checkInclusion, type InclusionCheck, type TrustedCheckpoint } from './log-check';
 
 interface AuditEntryDialogProps {
-  entry: AuditEntry;
+  entry: AuditListedEntry;
   checkpointCovering: (index: number) => Promise<TrustedCheckpoint>;
   onClose: () => void;
 }
@@ -20,7 +20,7 @@ export function AuditEntryDialog({ entry, checkpointCovering, onClose }: AuditEn
   const verify = () =>
     action.run(async () => {
       setResult(null);
-      setResult(await checkInclusion(entry.index, await checkpointCovering(entry.index)));
+      setResult(await checkInclusion(entry, await checkpointCovering(entry.index)));
     });
 
   return (
@@ -32,7 +32,7 @@ export function AuditEntryDialog({ entry, checkpointCovering, onClose }: AuditEn
     >
       <div className="stack">
         <pre className="audit-code audit-json" tabIndex={0} aria-label={`Entry ${entry.index} as JSON`}>
-          {JSON.stringify(entry, null, 2)}
+          {JSON.stringify({ ...entry, leaf: undefined }, null, 2)}
         </pre>
         <div className="button-row">
           <button type="button" className="button button-primary" onClick={() => void verify()} disabled={action.pending} data-autofocus>
@@ -53,7 +53,7 @@ export function AuditEntryDialog({ entry, checkpointCovering, onClose }: AuditEn
                   {result.size.toLocaleString()} entries that it verified.
                 </p>
                 <p className="small">
-                  Leaf hash, as sent by the server: <code className="audit-hash">{result.leafHash}</code>
+                  Leaf hash, computed by your browser from this entry: <code className="audit-hash">{result.leafHash}</code>
                 </p>
               </div>
             ) : (
@@ -64,8 +64,8 @@ export function AuditEntryDialog({ entry, checkpointCovering, onClose }: AuditEn
             ))}
         </div>
         <p className="muted small">
-          The leaf hash comes from the server, with the proof: the API returns an entry’s fields but not the exact bytes hashed into the
-          log, so this check shows that leaf #{entry.index} is in the signed log, not yet that its content is the text above.
+          Your browser re-encodes the fields above into the exact text the log hashed, hashes it itself, and follows the server’s proof
+          from that hash to the signed root: a changed field, or a different entry at #{entry.index}, fails the check.
         </p>
       </div>
     </Dialog>

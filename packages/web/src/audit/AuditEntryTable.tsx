@@ -1,4 +1,4 @@
-import type { AuditEntry } from '@consilium/protocol';
+import type { AuditEntry, AuditListedEntry } from '@consilium/protocol';
 import { Badge } from '../ui/Badge';
 import { formatDateTimeSeconds } from '../ui/format';
 import { roleLabels } from '../ui/labels';
@@ -6,9 +6,9 @@ import { eventLabel, outcomeLabels } from './event-labels';
 import { shortId, type People } from './people';
 
 interface AuditEntryTableProps {
-  entries: readonly AuditEntry[];
+  entries: readonly AuditListedEntry[];
   people: People;
-  onOpen: (entry: AuditEntry) => void;
+  onOpen: (entry: AuditListedEntry) => void;
 }
 
 /** One page of entries, newest first. A row opens the entry; its time is the keyboard way in. */

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import type { AuditEntry, Member } from '@consilium/protocol';
+import type { AuditListedEntry, Member } from '@consilium/protocol';
 import { listMembers } from '../api/org';
 import { useActiveSession } from '../app/active-session';
 import { useLoaded } from '../ui/use-loaded';
@@ -24,7 +24,7 @@ export function AuditLogPanel() {
   // Administrators pick people from a list (empty while it loads); others, or if it fails, type an id.
   const memberList = members.status === 'ready' ? members.data : members.status === 'loading' && me.account.role === 'admin' ? [] : null;
   const people = useMemo(() => peopleFrom(me, memberList), [me, memberList]);
-  const [open, setOpen] = useState<AuditEntry | null>(null);
+  const [open, setOpen] = useState<AuditListedEntry | null>(null);
 
   return (
     <div className="stack-large">

@@ -1,5 +1,5 @@
-import type { AuditLogInfo } from '@consilium/protocol';
-import { verifyConsistency, verifyInclusion } from '@consilium/crypto/merkle';
+import { encodeAuditLeaf, type AuditListedEntry, type AuditLogInfo } from '@consilium/protocol';
+import { hashLeaf, verifyConsistency, verifyInclusion } from '@consilium/crypto/merkle';
 import { formatKeyId, openCheckpoint, parseVerifierKey } from '@consilium/crypto/note';
 import { getAuditLog, getConsistencyProof, getInclusionProof } from '../api/audit';
 import { readPin, writePin, type PinnedCheckpoint } from './checkpoint-pin';
@@ -60,7 +60,11 @@ const reasonOf = (error: unknown) => (error instanceof Error ? error.message : S
  * the new tree must provably extend the pinned one (RFC 9162 consistency proof). Network and API
  * errors reject; a checkpoint that fails a check resolves with why, and leaves the pin as it was.
  */
-export async function assessLog(info: AuditLogInfo, pinned: PinnedCheckpoint | null): Promise<LogAssessment> {
+export async function assessLog(
+  info: AuditLogInfo,
+  pinned: PinnedCheckpoint | null,
+  consistencyProof: (from: number, to: number) => Promise<{ from: number; to: number; proof: string[] }> = getConsistencyProof,
+): Promise<LogAssessment> {
   if (pinned && (pinned.verifierKey !== info.verifierKey || pinned.origin !== info.origin)) return { kind: 'key-changed', info, pinned };
   if (info.checkpoint === null) return { kind: 'no-checkpoint', info };
 
@@ -90,7 +94,7 @@ export async function assessLog(info: AuditLogInfo, pinned: PinnedCheckpoint | n
     // RFC 9162 has no proof from the empty tree: every tree extends it.
     else if (pinned.size === 0) isExtension = true;
     else {
-      const proof = await getConsistencyProof(pinned.size, opened.size);
+      const proof = await consistencyProof(pinned.size, opened.size);
       isExtension =
         proof.from === pinned.size &&
         proof.to === opened.size &&
@@ -105,6 +109,12 @@ export async function assessLog(info: AuditLogInfo, pinned: PinnedCheckpoint | n
 export async function checkLog(): Promise<LogAssessment> {
   const info = await getAuditLog();
   const assessment = await assessLog(info, readPin(info.logId));
+  pinIfTrusted(assessment);
+  return assessment;
+}
+
+/** Moves the pin of a log forward to a checkpoint that was just assessed as trusted. */
+export function pinIfTrusted(assessment: LogAssessment): void {
   if (assessment.kind === 'trusted') {
     const { checkpoint, previous } = assessment;
     // Keep the time a checkpoint was first seen, so "consistent with what you saw on <date>" stays true.
@@ -119,7 +129,6 @@ export async function checkLog(): Promise<LogAssessment> {
       seenAt,
     });
   }
-  return assessment;
 }
 
 export type InclusionCheck =
@@ -127,19 +136,26 @@ export type InclusionCheck =
   | { included: false; index: number; size: number; reason: string };
 
 /**
- * Whether entry `index` is a leaf of the tree under `checkpoint`, checked in the browser. The leaf
- * hash comes from the server's proof: the API returns an entry's fields, not the exact bytes that
- * were hashed, so this shows that leaf `index` is in the signed log, not that it hashes the text shown.
+ * Whether an entry is a leaf of the tree under `checkpoint`, checked in the browser from the entry's
+ * own text: the fields shown must re-encode (encodeAuditLeaf, the server's encoder) to the leaf text
+ * served with them, the browser hashes that text itself (RFC 9162 leaf hash), and the inclusion proof
+ * must lead from that hash to the signed root. So the check covers the content shown, not only the index.
  */
-export async function checkInclusion(index: number, checkpoint: TrustedCheckpoint): Promise<InclusionCheck> {
+export async function checkInclusion(entry: AuditListedEntry, checkpoint: TrustedCheckpoint): Promise<InclusionCheck> {
+  const { index } = entry;
   const { size, rootHash } = checkpoint;
   if (index >= size) return { included: false, index, size, reason: `the checkpoint covers entries 0 to ${size - 1} only` };
+  const { leaf, index: _index, ...event } = entry;
+  if (encodeAuditLeaf(checkpoint.logId, index, event) !== leaf) {
+    return { included: false, index, size, reason: 'the entry shown is not the text recorded in the log' };
+  }
+  const leafHash = hashLeaf(new TextEncoder().encode(leaf));
   const proof = await getInclusionProof(index, size);
   if (proof.index !== index || proof.size !== size) {
     return { included: false, index, size, reason: `the server answered for entry ${proof.index} of ${proof.size}, not ${index} of ${size}` };
   }
-  const included = verifyInclusion(decodeBase64(proof.leafHash), index, size, proof.proof.map(decodeBase64), rootHash);
+  const included = verifyInclusion(leafHash, index, size, proof.proof.map(decodeBase64), rootHash);
   return included
-    ? { included: true, index, size, leafHash: proof.leafHash }
-    : { included: false, index, size, reason: 'the proof does not lead from the leaf to the signed root hash' };
+    ? { included: true, index, size, leafHash: encodeBase64(leafHash) }
+    : { included: false, index, size, reason: 'the proof does not lead from the hash of this entry to the signed root hash' };
 }
