@@ -42,6 +42,8 @@ const { values: args } = parseArgs({
     'max-minutes': { type: 'string', default: '60' },
     'sqlite-synchronous': { type: 'string', default: 'full' },
     'pg-url': { type: 'string', default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    nats: { type: 'string' },
+    quick: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -63,11 +65,20 @@ if (args.help) {
   --skip-mls / --mls-only     leave out / only run the MLS cost table
   --sqlite-synchronous full   experiment: 'normal' sets PRAGMA synchronous=NORMAL after start
                               (commits stop waiting for fsync; not the shipped setting)
+  --nats nats://127.0.0.1:4222  run the server with the NATS fan-out (what a cluster node pays)
+  --quick                     CI-sized: --devices 500 --groups 2,100 --seconds 3 --warmup 1 --skip-mls
+                              (explicit options still win)
   --max-minutes 60            hard stop: clean up (drop the database) and exit after this long`);
   process.exit(0);
 }
 
 const list = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((x) => x > 0);
+if (args.quick) {
+  const given = new Set(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')[0]));
+  const quick = { devices: '500', groups: '2,100', seconds: '3', warmup: '1' } as const;
+  for (const [k, v] of Object.entries(quick)) if (!given.has(k)) (args as Record<string, unknown>)[k] = v;
+  if (!given.has('skip-mls') && !given.has('mls-only')) args['skip-mls'] = true;
+}
 const DEVICE_COUNTS = list(args.devices);
 const GROUP_SIZES = list(args.groups);
 const DB = args.db === 'postgres' || args.db === 'pg' ? 'postgres' : 'sqlite';
@@ -167,6 +178,7 @@ const output = {
       signIn: SIGN_IN,
       ack: args.ack,
       sqliteSynchronous: DB === 'sqlite' ? args['sqlite-synchronous'] : null,
+      nats: args.nats ?? null,
     },
     plaintextBytes: 1024,
   },
@@ -311,7 +323,7 @@ async function runPhase(
 
 async function runDevices(n: number, maker: CiphertextMaker): Promise<DeviceRun> {
   log(`\n== ${n} devices, ${DB}`);
-  const bench = await startBenchServer(DB, args['pg-url'], args['sqlite-synchronous']);
+  const bench = await startBenchServer(DB, args['pg-url'], args['sqlite-synchronous'], args.nats);
   currentBench = bench;
   const client = new LoadClient();
   try {
@@ -479,7 +491,7 @@ function printSummary(): void {
 }
 
 async function main(): Promise<void> {
-  log(`relay bench: db ${DB}, devices ${DEVICE_COUNTS.join('/')}, groups ${GROUP_SIZES.join('/')}, ${SECONDS} s windows; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  log(`relay bench: db ${DB}${args.nats ? ' + NATS fan-out' : ''}, devices ${DEVICE_COUNTS.join('/')}, groups ${GROUP_SIZES.join('/')}, ${SECONDS} s windows; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   if (!args['skip-mls']) {
     log('MLS costs:');
     output.mls = await measureMlsCosts({ log });

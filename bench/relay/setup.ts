@@ -37,7 +37,7 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function startBenchServer(db: 'sqlite' | 'postgres', adminUrl: string, sqliteSynchronous = 'full'): Promise<BenchServer> {
+export async function startBenchServer(db: 'sqlite' | 'postgres', adminUrl: string, sqliteSynchronous = 'full', natsUrl?: string): Promise<BenchServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'consilium-relay-bench-'));
   let databaseName: string | null = null;
   let databaseUrl: string | undefined;
@@ -58,7 +58,7 @@ export async function startBenchServer(db: 'sqlite' | 'postgres', adminUrl: stri
     databaseUrl = url.toString();
   }
   const config = loadConfig(
-    { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn', publicUrl: 'http://localhost:8080', ...(databaseUrl && { databaseUrl }) },
+    { host: '127.0.0.1', port: 0, dataDir, logLevel: 'warn', publicUrl: 'http://localhost:8080', ...(databaseUrl && { databaseUrl }), ...(natsUrl && { natsUrl }) },
     {},
   );
   let server: RunningServer;

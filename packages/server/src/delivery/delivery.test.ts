@@ -586,7 +586,7 @@ describe('removing people and devices', () => {
     await expect(nina2.socket()).rejects.toMatchObject({ status: 401 });
     // It cannot be brought back on a new session.
     const reattach = await nina2.attach();
-    expectError(reattach, 'FORBIDDEN');
+    expectError(reattach, 'DEVICE_REVOKED');
     pushed.length = 0;
 
     // The server lists only Nina's live device, and stops delivering to the revoked one at once.

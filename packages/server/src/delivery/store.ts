@@ -64,3 +64,86 @@ export async function advanceCursor(db: Db, deviceId: string, conversationId: st
     )
     .execute();
 }
+
+/**
+ * Everything a send, fetch or acknowledgement checks before it writes, in one query: the sending
+ * device (revoked?), the conversation and the account's membership, the device's seat, and a
+ * message already stored under `clientMessageId` (a retry). Absent joins come back as nulls.
+ */
+export function deviceSeat(db: Db, deviceId: string, accountId: string, conversationId: string, clientMessageId: string | null) {
+  return db
+    .selectFrom('device as d')
+    .leftJoin('conversation as c', (j) => j.on('c.id', '=', conversationId))
+    .leftJoin('conversation_member as m', (j) => j.onRef('m.conversation_id', '=', 'c.id').on('m.account_id', '=', accountId))
+    .leftJoin('conversation_device as cd', (j) => j.onRef('cd.conversation_id', '=', 'c.id').on('cd.device_id', '=', deviceId))
+    .leftJoin('mls_message as prev', (j) => j.onRef('prev.conversation_id', '=', 'c.id').on('prev.client_message_id', '=', clientMessageId ?? ''))
+    .select([
+      'd.revoked_at',
+      'c.id as conversation_id',
+      'c.last_seq',
+      'm.account_id as member_account_id',
+      'm.removed_at as member_removed_at',
+      'cd.device_id as seat_device_id',
+      'cd.joined_seq',
+      'cd.removed_seq',
+      'prev.seq as prev_seq',
+      'prev.epoch as prev_epoch',
+      'prev.kind as prev_kind',
+      'prev.sender_device_id as prev_sender_device_id',
+    ])
+    .where('d.id', '=', deviceId)
+    .executeTakeFirst();
+}
+
+/**
+ * Takes `count` sequence numbers of a conversation at once (the row stays locked until the
+ * transaction ends); returns the state after the increment, to check epochs against.
+ */
+export function reserveSeqs(db: Db, conversationId: string, count: number) {
+  return db
+    .updateTable('conversation')
+    .set((eb) => ({ last_seq: eb('last_seq', '+', count) }))
+    .where('id', '=', conversationId)
+    .returning(['last_seq', 'epoch', 'min_send_epoch'])
+    .executeTakeFirstOrThrow();
+}
+
+/** Gives back sequence numbers reserved for messages that were then refused (within the same transaction). */
+export async function setLastSeq(db: Db, conversationId: string, lastSeq: number): Promise<void> {
+  await db.updateTable('conversation').set({ last_seq: lastSeq }).where('id', '=', conversationId).execute();
+}
+
+/** Rows per multi-row INSERT: well under SQLite's 32766 bound variables. */
+const ROWS_PER_INSERT = 500;
+
+export async function insertMessages(db: Db, rows: Insertable<MlsMessageTable>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await db.insertInto('mls_message').values(rows.slice(i, i + ROWS_PER_INSERT)).execute();
+}
+
+/** Moves many cursors forward (never back) in one statement per chunk; rows must have distinct keys. */
+export async function advanceCursors(db: Db, rows: { device_id: string; conversation_id: string; acked_seq: number }[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    await db
+      .insertInto('delivery_cursor')
+      .values(rows.slice(i, i + ROWS_PER_INSERT))
+      .onConflict((oc) =>
+        oc
+          .columns(['device_id', 'conversation_id'])
+          .doUpdateSet((eb) => ({ acked_seq: eb.ref('excluded.acked_seq') }))
+          .where((eb) => eb('delivery_cursor.acked_seq', '<', eb.ref('excluded.acked_seq'))),
+      )
+      .execute();
+  }
+}
+
+/** Devices that get what is sent to these conversations now: seated, not removed, not revoked. */
+export function recipientsOf(db: Db, conversationIds: readonly string[]) {
+  return db
+    .selectFrom('conversation_device')
+    .innerJoin('device', 'device.id', 'conversation_device.device_id')
+    .select(['conversation_device.conversation_id', 'conversation_device.device_id'])
+    .where('conversation_device.conversation_id', 'in', conversationIds)
+    .where('conversation_device.removed_seq', 'is', null)
+    .where('device.revoked_at', 'is', null)
+    .execute();
+}

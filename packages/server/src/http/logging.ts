@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
 
 /** One-time tokens that can appear in a path; never written to a log. */
@@ -36,3 +36,16 @@ export function loggerOptions(config: Pick<Config, 'logLevel'>): NonNullable<Fas
     },
   };
 }
+
+/**
+ * Route options for the message hot path (send, fetch, acknowledge): hundreds of requests a second
+ * per node, so no "incoming request" / "request completed" lines at info. What matters is still
+ * logged: refusals (4xx: not a member, stale epoch, bad ciphertext, rate limits) at warn with
+ * their status, and failures at error (the error handler).
+ */
+export const hotPathLogging = {
+  logLevel: 'warn' as const,
+  onResponse: async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (reply.statusCode >= 400 && reply.statusCode < 500) request.log.warn({ req: request, res: reply }, 'request refused');
+  },
+};

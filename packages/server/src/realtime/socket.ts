@@ -5,13 +5,16 @@ import type { DeliveryEvent } from '../delivery/fan-out.js';
 
 /** Above this many bytes queued for a socket, notifications are dropped and the device told to resync. */
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
-export const HEARTBEAT_MS = 30_000;
+export { HEARTBEAT_MS } from './heartbeat.js';
 
-/** Frames are serialised once per event and shared by every socket that gets it. */
-const frameCache = new WeakMap<DeliveryEvent, string>();
-export function frameOf(event: DeliveryEvent): string {
-  let text = frameCache.get(event);
-  if (!text) {
+/**
+ * Frames are serialised and UTF-8 encoded once per event and the same bytes go to every socket
+ * that gets it (a 100-device group encodes one frame, not 99).
+ */
+const frameCache = new WeakMap<DeliveryEvent, Buffer>();
+export function frameOf(event: DeliveryEvent): Buffer {
+  let bytes = frameCache.get(event);
+  if (!bytes) {
     const frame: ServerFrame =
       event.type === 'message'
         ? event.message
@@ -19,52 +22,44 @@ export function frameOf(event: DeliveryEvent): string {
           : { type: 'new', conversationId: event.conversationId, seq: event.seq }
         : event.type === 'welcome'
           ? { type: 'welcome', conversationId: event.conversationId, seq: event.seq }
-          : { type: 'error', code: 'DEVICE_REVOKED', message: 'this device was revoked' };
-    text = JSON.stringify(frame);
-    frameCache.set(event, text);
+          : event.type === 'resync'
+            ? { type: 'resync' }
+            : event.type === 'case'
+              ? { type: 'case', caseId: event.caseId }
+              : event.type === 'peers'
+                ? { type: 'peers' }
+                : { type: 'error', code: 'DEVICE_REVOKED', message: 'this device was revoked' };
+    bytes = Buffer.from(JSON.stringify(frame), 'utf8');
+    frameCache.set(event, bytes);
   }
-  return text;
+  return bytes;
 }
 
 export interface DeviceSocketHandlers {
   ack(conversationId: string, seq: number): Promise<void>;
-  /** Whether the session behind the socket still holds (checked at every heartbeat, without touching it). */
-  sessionLive(): Promise<boolean>;
 }
 
 /**
- * One device's socket: validated client frames, a per-device frame budget, heartbeats, and
- * backpressure (a slow reader loses notifications, never messages: it is told to resync).
+ * One device's socket: validated client frames, a per-device frame budget, and backpressure (a
+ * slow reader loses notifications, never messages: it is told to resync). Heartbeats are the
+ * node's Heartbeat, one timer and one session query for every socket.
  */
 export class DeviceSocket {
   private lagging = false;
-  private alive = true;
+  private corked = false;
   private windowStart = Date.now();
   private framesInWindow = 0;
-  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly ws: WebSocket,
     private readonly handlers: DeviceSocketHandlers,
     private readonly log: FastifyBaseLogger,
   ) {
-    ws.on('pong', () => (this.alive = true));
     ws.on('message', (data: Buffer, isBinary: boolean) => void this.onFrame(data, isBinary));
-    this.heartbeat = setInterval(() => {
-      if (!this.alive) return ws.terminate();
-      this.alive = false;
-      ws.ping();
-      handlers.sessionLive().then(
-        (live) => live || ws.close(4401, 'session ended'),
-        (err: unknown) => log.warn({ err }, 'websocket session check failed'),
-      );
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
-    ws.on('close', () => clearInterval(this.heartbeat));
   }
 
   send(frame: ServerFrame): void {
-    this.sendText(JSON.stringify(frame));
+    this.sendText(Buffer.from(JSON.stringify(frame), 'utf8'));
   }
 
   deliver(event: DeliveryEvent): void {
@@ -95,8 +90,28 @@ export class DeviceSocket {
     this.sendText(frameOf(event));
   }
 
-  private sendText(text: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  /** UTF-8 bytes sent as a text frame (ws would otherwise encode a string again for each socket). */
+  private sendText(bytes: Buffer): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.cork();
+    this.ws.send(bytes, { binary: false });
+  }
+
+  /**
+   * Holds this socket's writes until the current batch of notifications has been handed out (the
+   * end of this tick), so several frames for one device leave in one write, not one syscall each.
+   * `_socket` is ws's underlying net.Socket (not in its typings, stable across ws 8).
+   */
+  private cork(): void {
+    if (this.corked) return;
+    const raw = (this.ws as unknown as { _socket?: import('node:net').Socket })._socket;
+    if (!raw || typeof raw.cork !== 'function') return;
+    this.corked = true;
+    raw.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      raw.uncork();
+    });
   }
 
   private error(code: string, message: string): void {

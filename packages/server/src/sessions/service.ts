@@ -7,6 +7,7 @@ import { getAccount, type AccountRow } from '../accounts/store.js';
 import { getOrganisation } from '../orgs/store.js';
 import type { OrganisationTable } from '../db/schema/organisation.js';
 import * as store from './store.js';
+import { touchSession } from './touch.js';
 import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 
 /** A session that has not passed its second factor lapses after this long. */
@@ -95,7 +96,7 @@ export async function authenticate(deps: Deps, token: string, client: Client = {
   const idleDeadline = addSeconds(new Date(session.last_seen_at), idleLimitSeconds(session, organisation));
   if (idleDeadline <= now) throw await end('idle');
   if (now.getTime() - new Date(session.last_seen_at).getTime() >= TOUCH_EVERY_SECONDS * 1000) {
-    await store.updateSession(deps.db, session.id, { last_seen_at: iso(now) });
+    await touchSession(deps.db, session.id, iso(now));
     session.last_seen_at = iso(now);
   }
   return { session, account, organisation };

@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'nats';
+import { startTestServer, type TestServer } from '../test-support/harness.js';
+import {
+  addPerson,
+  DeviceDirectory,
+  FrameSocket,
+  MlsDevice,
+  seedOrganisation,
+  trackConnections,
+  type Organisation,
+} from '../test-support/mls-client.js';
+import { NatsFanOut } from './nats-fan-out.js';
+
+// Two server nodes behind one load balancer: they share one database (the PostgreSQL database of
+// CONSILIUM_TEST_PG, or one SQLite file) and one NATS. A device connected to node B hears live of
+// a message sent through node A, and of its own revocation done on node A.
+
+const natsUrl = process.env.CONSILIUM_TEST_NATS ?? 'nats://127.0.0.1:4222';
+
+async function natsAnswers(): Promise<boolean> {
+  try {
+    const nc = await connect({ servers: natsUrl, timeout: 2000, maxReconnectAttempts: 0 });
+    await nc.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const reachable = await natsAnswers();
+if (!reachable) {
+  console.warn(`\n*** NATS is not reachable at ${natsUrl}: the two-node fan-out tests are SKIPPED. Start it with: nats-server -a 127.0.0.1 -p 4222 -js ***\n`);
+}
+
+/** A node of the cluster: a real server with the NATS fan-out, its clock on the wall clock (MLS lifetimes). */
+async function startNode(storageOf?: TestServer): Promise<TestServer> {
+  const node = await startTestServer({ natsUrl }, storageOf ? { storageOf } : {});
+  if (!storageOf) node.clock.advance((Date.now() - node.clock.now().getTime()) / 1000);
+  return node;
+}
+
+describe.skipIf(!reachable)('two server nodes sharing one database and one NATS', () => {
+  let nodeA: TestServer;
+  let nodeB: TestServer;
+  let cuts: Array<ReturnType<typeof trackConnections>>;
+  let org: Organisation;
+  const directory = new DeviceDirectory();
+
+  beforeAll(async () => {
+    nodeA = await startNode();
+    nodeB = await startNode(nodeA);
+    cuts = [trackConnections(nodeA), trackConnections(nodeB)];
+    org = await seedOrganisation(nodeA, 'Two Node General');
+  });
+  afterAll(async () => {
+    for (const c of cuts ?? []) c.destroyAll();
+    await nodeB?.stop();
+    await nodeA?.stop();
+  });
+
+  it('both nodes run the NATS fan-out', () => {
+    expect(nodeA.deps.fanOut).toBeInstanceOf(NatsFanOut);
+    expect(nodeB.deps.fanOut).toBeInstanceOf(NatsFanOut);
+  });
+
+  it('a message sent through node A reaches a device connected to node B live, and back', async () => {
+    const amy = await addPerson(nodeA, org, 'amy');
+    const bo = await addPerson(nodeA, org, 'bo');
+    const amy1 = await MlsDevice.create(nodeA, amy, directory, { name: 'Amy on node A' });
+    const bo1 = await MlsDevice.create(nodeB, bo, directory, { name: 'Bo on node B' });
+    const amySocket = await amy1.socket();
+    const boSocket = await bo1.socket();
+    await amySocket.next('ready');
+    await boSocket.next('ready');
+
+    // The Welcome for Bo's device is committed on node A; node B tells Bo's socket.
+    const conversation = await amy1.createConversation('direct', [bo.id]);
+    expect((await boSocket.next('welcome', (f) => f.conversationId === conversation)).seq).toBeGreaterThan(0);
+    expect(await bo1.joinWelcomes()).toEqual([conversation]);
+
+    // A -> B: node B has only the notice (never the body), so it pushes "new up to seq N".
+    const seq = await amy1.send(conversation, 'sent through node A');
+    const notice = await boSocket.next('new', (f) => f.conversationId === conversation);
+    expect(notice.seq).toBe(seq);
+    expect(boSocket.all('message')).toEqual([]);
+    expect((await bo1.receive(conversation)).map((m) => m.text)).toEqual(['sent through node A']);
+
+    // B -> A, the same way round.
+    const reply = await bo1.send(conversation, 'answered through node B');
+    expect((await amySocket.next('new', (f) => f.conversationId === conversation && f.seq === reply)).seq).toBe(reply);
+    expect((await amy1.receive(conversation)).map((m) => m.text)).toContain('answered through node B');
+
+    await amySocket.close();
+    await boSocket.close();
+  });
+
+  it('a device on the node that stored the message still gets the whole message frame', async () => {
+    const cy = await addPerson(nodeA, org, 'cy');
+    const di = await addPerson(nodeA, org, 'di');
+    const cy1 = await MlsDevice.create(nodeA, cy, directory);
+    const di1 = await MlsDevice.create(nodeA, di, directory);
+    const conversation = await cy1.createConversation('direct', [di.id]);
+    await di1.joinWelcomes();
+    const diSocket = await di1.socket();
+    await diSocket.next('ready');
+    const seq = await cy1.send(conversation, 'same node');
+    const pushed = await diSocket.next('message', (f) => f.message.conversationId === conversation);
+    expect(pushed.message.seq).toBe(seq);
+    expect((await di1.process(conversation, pushed.message)).text).toBe('same node');
+    // Exactly once: this node does not hear its own notice back from NATS.
+    await diSocket.ping();
+    expect(diSocket.all('new').filter((f) => f.conversationId === conversation)).toEqual([]);
+    await diSocket.close();
+  });
+
+  it('case and peer-change notices published on node A reach a socket on node B', async () => {
+    const flo = await addPerson(nodeA, org, 'flo');
+    const phone = await MlsDevice.create(nodeB, flo, directory);
+    const socket = await phone.socket();
+    await socket.next('ready');
+    const caseId = crypto.randomUUID();
+    nodeA.deps.fanOut.publish([phone.deviceId], { type: 'case', caseId });
+    nodeA.deps.fanOut.publish([phone.deviceId], { type: 'peers' });
+    expect((await socket.next('case')).caseId).toBe(caseId);
+    await socket.next('peers');
+    await socket.close();
+  });
+
+  it('revoking a device on node A closes its socket on node B', async () => {
+    const ed = await addPerson(nodeA, org, 'ed');
+    const desk = await MlsDevice.create(nodeA, ed, directory, { name: 'Ed desktop (node A)' });
+    const phone = await MlsDevice.create(nodeB, ed, directory, { name: 'Ed phone (node B)' });
+    const phoneSocket: FrameSocket = await phone.socket();
+    await phoneSocket.next('ready');
+    expect((await desk.client.delete(`/api/v1/devices/${phone.deviceId}`)).status).toBe(200);
+    expect((await phoneSocket.next('error')).code).toBe('DEVICE_REVOKED');
+    expect((await phoneSocket.whenClosed).code).toBe(4401);
+  });
+});
