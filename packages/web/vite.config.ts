@@ -16,7 +16,7 @@ export default defineConfig({
     // layer, and the bundler keeps part of ts-mls (about 21 KB) even when nothing uses it.
     alias: [
       { find: '@consilium/protocol', replacement: here('../protocol/src/index.ts') },
-      { find: /^@consilium\/crypto\/(merkle|note|mls)$/, replacement: `${here('../crypto/src')}/$1/index.ts` },
+      { find: /^@consilium\/crypto\/(merkle|note|mls|attachments)$/, replacement: `${here('../crypto/src')}/$1/index.ts` },
     ],
   },
   build: {
@@ -31,6 +31,8 @@ export default defineConfig({
     proxy: {
       // The server refuses writes whose Origin is not its public URL, so present that origin.
       '/api': { target: devApiTarget, changeOrigin: true, headers: { origin: devApiTarget } },
+      // Phishing simulation links (landing pages, tracking pixel, teachable moment) are served by the server.
+      '/t/': { target: devApiTarget, changeOrigin: true },
     },
   },
 });

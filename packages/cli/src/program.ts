@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { Email, NewPassword, Role, roles } from '@consilium/protocol';
+import { Email, NewPassword, Role, staffRoles } from '@consilium/protocol';
 import {
 
   createAccount,
@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { readSecret } from './prompt.js';
+import { demoBackupSettings, registerBackupCommands } from './backup.js';
 
 /** The web build shipped beside the CLI in this repository (packages/web/dist). */
 const bundledWebDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
@@ -107,6 +108,7 @@ program
       ...(opts.host && { host: opts.host }),
       ...(opts.port && { port: opts.port as unknown as number }),
       ...(!process.env.CONSILIUM_WEB_DIR && existsSync(bundledWebDir) && { webDir: bundledWebDir }),
+      ...(opts.demo && (await demoBackupSettings(configFrom(global)))),
     });
     const server = await startServer(config);
     if (opts.demo) printCredentials((await seedDemo(server.deps)).credentials);
@@ -156,7 +158,7 @@ user
   .requiredOption('--org <slug>', 'organisation slug (see `consilium org list`)')
   .requiredOption('--email <email>', 'sign-in e-mail')
   .requiredOption('--name <name>', 'display name')
-  .addOption(new Option('--role <role>', 'role').choices(roles).default('clinician'))
+  .addOption(new Option('--role <role>', 'role').choices(staffRoles).default('clinician'))
   .action(async (opts: { org: string; email: string; name: string; role: string }) => {
     const email = parseOr(Email, opts.email, 'email');
     const role = parseOr(Role, opts.role, 'role');
@@ -182,6 +184,8 @@ user
     });
   });
 
+
+registerBackupCommands(program);
 
 const audit = program.command('audit').description('the tamper-evident audit log');
 

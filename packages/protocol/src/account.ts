@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { DisplayName, Email, Id, Timestamp } from './common.js';
 
-export const roles = ['clinician', 'nurse', 'admin', 'security_officer'] as const;
+export const roles = ['clinician', 'nurse', 'admin', 'security_officer', 'patient'] as const;
 export const Role = z.enum(roles);
 export type Role = z.infer<typeof Role>;
+/** Roles of the organisation's staff. A patient joins only through a clinician's patient invitation. */
+export const staffRoles = ['clinician', 'nurse', 'admin', 'security_officer'] as const;
+export const StaffRole = z.enum(staffRoles);
+export type StaffRole = z.infer<typeof StaffRole>;
 
 export const verificationLevels = ['unverified', 'identity_verified', 'licence_verified'] as const;
 export const VerificationLevel = z.enum(verificationLevels);
@@ -45,7 +49,7 @@ export type MemberList = z.infer<typeof MemberList>;
 
 export const UpdateMemberBody = z
   .strictObject({
-    role: Role.optional(),
+    role: StaffRole.optional(),
     departmentId: Id.nullable().optional(),
     status: AccountStatus.optional(),
     displayName: DisplayName.optional(),

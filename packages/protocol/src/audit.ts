@@ -40,6 +40,39 @@ export const auditEventTypes = [
   'conversation.created',
   'conversation.member_added',
   'conversation.member_removed',
+  'backup.created',
+  'backup.failed',
+  'backup.verified',
+  'backup.drill',
+  'attachment.uploaded',
+  'attachment.downloaded',
+  'attachment.exported',
+  'phishing.campaign_created',
+  'phishing.campaign_launched',
+  'phishing.campaign_cancelled',
+  'phishing.report_received',
+  'phishing.triage_decided',
+  'phishing.settings_changed',
+  'phishing.results_exported',
+  'conversation.expiry_changed',
+  'message.recalled',
+  'message.expired',
+  'patient.invited',
+  'patient.joined',
+  'patient.invite_failed',
+  'case.opened',
+  'case.paged',
+  'case.renotified',
+  'case.escalated',
+  'case.accepted',
+  'case.declined',
+  'case.unanswered',
+  'case.answered',
+  'case.closed',
+  'case.exported',
+  'case.purged',
+  'case.policy_changed',
+  'oncall.changed',
 ] as const;
 export const AuditEventType = z.enum(auditEventTypes);
 export type AuditEventType = z.infer<typeof AuditEventType>;
@@ -123,7 +156,14 @@ export const AuditSearchQuery = z.strictObject({
 });
 export type AuditSearchQuery = z.infer<typeof AuditSearchQuery>;
 
-export const AuditEntryList = z.strictObject({ entries: z.array(AuditEntry), nextBefore: z.number().int().nullable() });
+/**
+ * An entry as listed, with `leaf`: the exact text (UTF-8) hashed into the log as its RFC 9162 leaf,
+ * so a client hashes it itself and checks that it encodes the fields shown (encodeAuditLeaf).
+ */
+export const AuditListedEntry = AuditEntry.extend({ leaf: z.string() });
+export type AuditListedEntry = z.infer<typeof AuditListedEntry>;
+
+export const AuditEntryList = z.strictObject({ entries: z.array(AuditListedEntry), nextBefore: z.number().int().nullable() });
 export type AuditEntryList = z.infer<typeof AuditEntryList>;
 
 export const AuditExportQuery = z.strictObject({
@@ -143,3 +183,26 @@ export const AuditVerification = z.strictObject({
   verifiedAt: Timestamp,
 });
 export type AuditVerification = z.infer<typeof AuditVerification>;
+
+/**
+ * A verification of the caller's organisation log, run by the server in the background (a whole
+ * log takes seconds to minutes). At most one runs per log: starting one while another runs
+ * answers the running one.
+ */
+export const AuditVerifyJob = z.strictObject({
+  id: z.string(),
+  logId: z.string(),
+  state: z.enum(['running', 'done', 'failed']),
+  startedAt: Timestamp,
+  finishedAt: Timestamp.nullable(),
+  /** The report, once done. */
+  result: AuditVerification.nullable(),
+  /** Why it could not finish (not a problem found in the log: those are in result). */
+  error: z.string().nullable(),
+});
+export type AuditVerifyJob = z.infer<typeof AuditVerifyJob>;
+
+export const AuditVerifyJobParams = z.strictObject({ jobId: z.string().min(1).max(64) });
+/** The latest verification of the caller's log, if any. */
+export const AuditVerifyStatus = z.strictObject({ job: AuditVerifyJob.nullable() });
+export type AuditVerifyStatus = z.infer<typeof AuditVerifyStatus>;

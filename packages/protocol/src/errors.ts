@@ -26,6 +26,8 @@ export const errorStatus = {
   CONFLICT: 409,
   EMAIL_TAKEN: 409,
   INVITE_INVALID: 410,
+  /** The code given in person with a patient invitation is wrong (the invitation ends after 5 tries). */
+  INVITE_CODE_INVALID: 401,
   WEAK_PASSWORD: 422,
   LAST_ADMIN: 409,
   /** A commit for an epoch another commit already took: process the winner, then retry. */
@@ -33,6 +35,16 @@ export const errorStatus = {
   NOT_A_MEMBER: 403,
   INVALID_MLS_MESSAGE: 400,
   DEVICE_REQUIRED: 409,
+  /** This device was revoked (lost or stolen): register a new one. Also sent as a WebSocket error frame. */
+  DEVICE_REVOKED: 403,
+  /** Patient cases are open only to verified professionals. */
+  NOT_VERIFIED: 403,
+  /** An urgent or emergency consult needs someone on call for the specialty asked. */
+  NO_ONE_ON_CALL: 409,
+  /** The case is closed (or the page already settled): nothing more can change. */
+  CASE_CLOSED: 409,
+  /** An uploaded blob's SHA-256 is not the id it was uploaded under. */
+  BLOB_HASH_MISMATCH: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;

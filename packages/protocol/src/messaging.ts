@@ -66,7 +66,11 @@ export type UploadKeyPackagesBody = z.infer<typeof UploadKeyPackagesBody>;
 export const KeyPackageCount = z.strictObject({ unclaimed: z.number().int(), lastResort: z.boolean() });
 export type KeyPackageCount = z.infer<typeof KeyPackageCount>;
 
-export const ClaimKeyPackagesBody = z.strictObject({ accountIds: z.array(Id).min(1).max(100) });
+export const ClaimKeyPackagesBody = z.strictObject({
+  accountIds: z.array(Id).min(1).max(100),
+  /** Only these devices of those accounts (a client adding one new device leaves the others' packages unspent). */
+  deviceIds: z.array(Id).min(1).max(MAX_CONVERSATION_DEVICES).optional(),
+});
 export type ClaimKeyPackagesBody = z.infer<typeof ClaimKeyPackagesBody>;
 export const ClaimedKeyPackages = z.strictObject({
   keyPackages: z.array(z.strictObject({ accountId: Id, deviceId: Id, keyPackage: z.string(), lastResort: z.boolean() })),
@@ -87,13 +91,14 @@ export type DirectoryEntry = z.infer<typeof DirectoryEntry>;
 export const Directory = z.strictObject({ people: z.array(DirectoryEntry) });
 export type Directory = z.infer<typeof Directory>;
 
-export const ConversationKind = z.enum(['direct', 'group']);
+/** `case`: a patient case (see cases.ts); created through the cases API, not this one. */
+export const ConversationKind = z.enum(['direct', 'group', 'case', 'patient']);
 export type ConversationKind = z.infer<typeof ConversationKind>;
 
 export const CreateConversationBody = z.strictObject({
   /** Chosen by the creator; it is also the MLS group id (its 16 bytes). */
   id: Id,
-  kind: ConversationKind,
+  kind: z.enum(['direct', 'group']),
   memberAccountIds: z.array(Id).max(MAX_CONVERSATION_DEVICES),
 });
 export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
@@ -115,11 +120,20 @@ export const Conversation = z.strictObject({
   lastSeq: z.number().int(),
   /** This device's acknowledged position. */
   ackedSeq: z.number().int(),
+  /** Messages disappear this many seconds after they were sent (server and devices); null keeps them. */
+  expirySeconds: z.number().int().nullable(),
   members: z.array(ConversationMember),
 });
 export type Conversation = z.infer<typeof Conversation>;
 export const ConversationList = z.strictObject({ conversations: z.array(Conversation) });
 export type ConversationList = z.infer<typeof ConversationList>;
+
+/** Disappearing messages: 1 day to 1 year, or null to keep messages. */
+export const MIN_MESSAGE_EXPIRY_SECONDS = 86_400;
+export const MAX_MESSAGE_EXPIRY_SECONDS = 365 * 86_400;
+export const SetExpiryBody = z.strictObject({ expirySeconds: z.number().int().min(MIN_MESSAGE_EXPIRY_SECONDS).max(MAX_MESSAGE_EXPIRY_SECONDS).nullable() });
+export type SetExpiryBody = z.infer<typeof SetExpiryBody>;
+export const MessageParams = z.strictObject({ id: Id, seq: z.coerce.number().int().positive() });
 
 export const AddMembersBody = z.strictObject({ accountIds: z.array(Id).min(1).max(100) });
 export type AddMembersBody = z.infer<typeof AddMembersBody>;
@@ -199,6 +213,10 @@ export const ServerFrame = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('message'), message: StoredMessage }),
   z.strictObject({ type: z.literal('new'), conversationId: Id, seq: z.number().int() }),
   z.strictObject({ type: z.literal('welcome'), conversationId: Id, seq: z.number().int() }),
+  /** A patient case of this account changed (paged, accepted, escalated, closed): fetch it again. */
+  z.strictObject({ type: z.literal('case'), caseId: Id }),
+  /** A colleague in one of this device's conversations gained or lost a device: reconcile the groups. */
+  z.strictObject({ type: z.literal('peers') }),
   /** The server dropped notifications for a slow socket: fetch every conversation from its cursor. */
   z.strictObject({ type: z.literal('resync') }),
   z.strictObject({ type: z.literal('pong'), id: z.string().optional() }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Id, Timestamp, Email, DisplayName, NewPassword } from './common.js';
-import { Role } from './account.js';
+import { Role, StaffRole } from './account.js';
 
 export const IDLE_TIMEOUT_MIN_MINUTES = 1;
 export const IDLE_TIMEOUT_MAX_MINUTES = 480;
@@ -30,7 +30,7 @@ export const INVITE_TTL_HOURS = 72;
 
 export const CreateInviteBody = z.strictObject({
   email: Email,
-  role: Role,
+  role: StaffRole,
   departmentId: Id.nullable().optional(),
 });
 export type CreateInviteBody = z.infer<typeof CreateInviteBody>;

@@ -22,7 +22,13 @@ import { inviteRoutes } from './invites/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { conversationRoutes } from './conversations/routes.js';
+import { attachmentRoutes } from './attachments/routes.js';
 import { realtimeRoutes } from './realtime/routes.js';
+import { caseRoutes } from './cases/routes.js';
+import { retentionRoutes } from './retention/routes.js';
+import { patientRoutes } from './patients/routes.js';
+import { phishingRoutes } from './phishing/routes.js';
+import { backupRoutes } from './backup/routes.js';
 
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -69,6 +75,12 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   auditRoutes(app, deps);
   deviceRoutes(app, deps);
   conversationRoutes(app, deps);
+  await attachmentRoutes(app, deps);
+  caseRoutes(app, deps);
+  retentionRoutes(app, deps);
+  patientRoutes(app, deps);
+  await phishingRoutes(app, deps);
+  backupRoutes(app, deps);
   await realtimeRoutes(app, deps);
 
   const webIndex = config.webDir && path.join(config.webDir, 'index.html');

@@ -37,6 +37,75 @@ export const ConfigSchema = z.strictObject({
     .default({ windowMinutes: 15, maxFailuresPerAccount: 5, maxFailuresPerIp: 30 }),
   /** Absolute session lifetime, whatever the activity. */
   sessionMaxHours: int(1, 24 * 30).default(12),
+  /** nats://host:port (comma-separated for a cluster): fan-out between server nodes sharing one PostgreSQL. Unset: in-process. */
+  natsUrl: z.string().optional(),
+  /** Where encrypted attachments are stored, content-addressed. Default: dataDir/blobs. */
+  blobDir: z.string().default(''),
+  /** Largest attachment accepted, in plaintext bytes (the ciphertext may be this plus its format overhead). */
+  attachmentMaxBytes: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024),
+  /** Backups (docs/operations/backups.md). Public age recipients only: the server never holds an identity. */
+  backupRecipients: z
+    .union([z.array(z.string()), z.string()])
+    .transform((v) => (Array.isArray(v) ? v : v.split(/[\s,]+/)).map((r) => r.trim()).filter(Boolean))
+    .default([]),
+  /** Ed25519 backup signing key (C2SP signer key). Default: created in dataDir/backup-signing.key. */
+  backupSigningKey: z.string().optional(),
+  /** The local target directory. Default: dataDir/backups (mount it from another machine or disk). */
+  backupDir: z.string().default(''),
+  /** Cron expression (croner) for scheduled backups; empty: off. */
+  backupSchedule: z.string().default(''),
+  /** Further targets, and what each is, for the 3-2-1-1-0 view. */
+  backupTargets: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9-]{1,40}$/),
+        type: z.enum(['local']),
+        /** A directory (a mount of another disk, NAS or machine). */
+        location: z.string().min(1),
+        medium: z.string().default('disk'),
+        offsite: bool.default(false),
+        immutable: bool.default(false),
+      }),
+    )
+    .default([]),
+  /** Outgoing mail relay (phishing simulations). Unset: nothing is sent. See docs/operations/phishing.md. */
+  smtp: z
+    .strictObject({
+      host: z.string().min(1),
+      port: int(1, 65535).default(587),
+      /** Implicit TLS (port 465); otherwise STARTTLS is used when the relay offers it. */
+      secure: bool.default(false),
+      /** Refuse to send in clear when the relay does not offer STARTTLS. */
+      requireTls: bool.default(false),
+      rejectUnauthorized: bool.default(true),
+      user: z.string().optional(),
+      password: z.string().optional(),
+    })
+    .optional(),
+  phishing: z
+    .strictObject({
+      schedulerIntervalSeconds: int(1, 3600).default(15),
+      /** Send attempts per recipient before it is marked failed (backoff doubles from 1 minute). */
+      maxSendAttempts: int(1, 20).default(5),
+      /** A link fetched this soon after delivery is presumed a mail scanner unless the landing script confirms a person. */
+      botWindowSeconds: int(0, 3600).default(60),
+      /** Requests per minute per address on the public tracking and landing routes. */
+      publicRateLimitPerMinute: int(1, 100000).default(120),
+      /** The report address's IMAP mailbox, polled for forwarded mail. */
+      reportMailbox: z
+        .strictObject({
+          host: z.string().min(1),
+          port: int(1, 65535).default(993),
+          secure: bool.default(true),
+          rejectUnauthorized: bool.default(true),
+          user: z.string().min(1),
+          password: z.string().min(1),
+          mailbox: z.string().default('INBOX'),
+          pollSeconds: int(5, 3600).default(30),
+        })
+        .optional(),
+    })
+    .default({ schedulerIntervalSeconds: 15, maxSendAttempts: 5, botWindowSeconds: 60, publicRateLimitPerMinute: 120 }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -55,6 +124,13 @@ const envNames: Record<string, keyof ConfigInput> = {
   CONSILIUM_SECRET_KEY: 'secretKey',
   CONSILIUM_AUDIT_SIGNING_KEY: 'auditSigningKey',
   CONSILIUM_SESSION_MAX_HOURS: 'sessionMaxHours',
+  CONSILIUM_NATS_URL: 'natsUrl',
+  CONSILIUM_BLOB_DIR: 'blobDir',
+  CONSILIUM_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
+  CONSILIUM_BACKUP_RECIPIENTS: 'backupRecipients',
+  CONSILIUM_BACKUP_SIGNING_KEY: 'backupSigningKey',
+  CONSILIUM_BACKUP_DIR: 'backupDir',
+  CONSILIUM_BACKUP_SCHEDULE: 'backupSchedule',
 };
 
 export class ConfigError extends Error {}

@@ -13,3 +13,4 @@ export { resetMfa } from './mfa/service.js';
 export { systemActor, type Actor } from './audit/record.js';
 export { verifyLog, listLogIds, type VerifyReport, type VerifyProblem } from './audit/verify.js';
 export { checkpointLogs } from './audit/checkpointer.js';
+export * from './backup/index.js';

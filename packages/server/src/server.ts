@@ -4,7 +4,9 @@ import { migrateToLatest, openDatabase, type Database } from './db/database.js';
 import { ServerKey } from './secrets/server-key.js';
 import { loadLogKey } from './audit/signing.js';
 import { startCheckpointer } from './audit/checkpointer.js';
-import { InProcessFanOut } from './delivery/fan-out.js';
+import { startBackupSchedule } from './backup/schedule.js';
+import { startCaseTimers } from './cases/timers.js';
+import { openFanOut } from './delivery/fan-out.js';
 import type { Deps } from './deps.js';
 import { buildApp } from './app.js';
 import { pruneAttempts } from './auth/store.js';
@@ -32,7 +34,10 @@ export async function openDeps(config: Config, now: () => Date = () => new Date(
     config,
     serverKey: ServerKey.fromConfig(config),
     auditKey: loadLogKey(config),
-    fanOut: new InProcessFanOut(),
+    fanOut: await openFanOut(config).catch(async (err: unknown) => {
+      await database.close();
+      throw err;
+    }),
     now,
   };
   return { deps, database };
@@ -45,6 +50,7 @@ export async function startServer(config: Config, options: { now?: () => Date } 
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
+    await deps.fanOut.close();
     await database.close();
     throw err;
   }
@@ -55,6 +61,8 @@ export async function startServer(config: Config, options: { now?: () => Date } 
   const pruner = setInterval(prune, PRUNE_EVERY_MS);
   pruner.unref();
   const checkpointer = startCheckpointer(deps.db, deps.auditKey, deps.now, (err) => app.log.error({ err }, 'audit checkpoint failed'));
+  const caseTimers = startCaseTimers(deps, (err) => app.log.error({ err }, 'case timers failed'));
+  const backups = startBackupSchedule(deps, app.log);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -66,6 +74,8 @@ export async function startServer(config: Config, options: { now?: () => Date } 
     close: async () => {
       clearInterval(pruner);
       await app.close();
+      await backups?.stop();
+      await caseTimers.stop();
       await checkpointer.stop();
       await deps.fanOut.close();
       await database.close();

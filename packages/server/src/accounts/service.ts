@@ -102,6 +102,9 @@ export async function updateMember(deps: Deps, actor: Actor, id: string, body: U
       throw new ConsiliumError('LAST_ADMIN', 'an organisation keeps at least one active admin');
     }
     if (id === actor.accountId && body.status === 'disabled') throw new ConsiliumError('FORBIDDEN', 'you cannot disable your own account');
+    if (current.role === 'patient' && body.role !== undefined) {
+      throw new ConsiliumError('FORBIDDEN', 'a patient account stays a patient account; invite staff as staff');
+    }
     await store.updateAccount(tx.db, id, {
       ...(body.role !== undefined && { role: body.role }),
       ...(body.departmentId !== undefined && { department_id: body.departmentId }),
@@ -157,7 +160,7 @@ export async function setVerification(deps: Deps, actor: Actor, id: string, body
   return toMember(deps, (await store.getAccount(deps.db, id))!);
 }
 
-/** The rule later features call before adding someone to a patient conversation or case. */
-export function mayJoinPatientConversations(row: Pick<store.AccountRow, 'verification_level' | 'status'>): boolean {
-  return row.status === 'active' && row.verification_level !== 'unverified';
+/** Who may take part in patient cases, be on call, or invite a patient: active, verified professionals (never a patient account). */
+export function mayJoinPatientConversations(row: Pick<store.AccountRow, 'verification_level' | 'status' | 'role'>): boolean {
+  return row.status === 'active' && row.role !== 'patient' && row.verification_level !== 'unverified';
 }

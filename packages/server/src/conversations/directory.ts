@@ -11,6 +11,8 @@ export async function searchDirectory(deps: Deps, auth: AuthenticatedSession, q:
     .select(['id', 'display_name', 'role', 'department_id', 'verification_level', 'email'])
     .where('organisation_id', '=', auth.organisation.id)
     .where('status', '=', 'active')
+    // Patients are not colleagues: they are reached only through the conversation they were invited to.
+    .where('role', '!=', 'patient')
     .where('id', '!=', auth.account.id);
   if (q) {
     // LIKE wildcards in the query are dropped rather than escaped (SQLite and PostgreSQL escape differently).

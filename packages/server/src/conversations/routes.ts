@@ -19,6 +19,7 @@ import {
 import type { Deps } from '../deps.js';
 import { actorOf, authOf } from '../http/access.js';
 import { errorResponses, type ZodApp } from '../http/route-types.js';
+import { hotPathLogging } from '../http/logging.js';
 import * as conversations from './service.js';
 import * as delivery from '../delivery/service.js';
 import { searchDirectory } from './directory.js';
@@ -70,6 +71,7 @@ export function conversationRoutes(app: ZodApp, deps: Deps): void {
     `${base}/:id/messages`,
     {
       config: { access: 'member' },
+      ...hotPathLogging,
       // MLS commits for large groups are big; the body limit here is the message limit, not the API default.
       bodyLimit: 2 * 1024 * 1024,
       schema: { tags: ['conversations'], params: IdParams, body: SubmitMessageBody, response: { 200: SubmittedMessage, ...errorResponses } },
@@ -79,13 +81,13 @@ export function conversationRoutes(app: ZodApp, deps: Deps): void {
 
   app.get(
     `${base}/:id/messages`,
-    { config: { access: 'member' }, schema: { tags: ['conversations'], params: IdParams, querystring: MessagesQuery, response: { 200: MessagePage, ...errorResponses } } },
+    { config: { access: 'member' }, ...hotPathLogging, schema: { tags: ['conversations'], params: IdParams, querystring: MessagesQuery, response: { 200: MessagePage, ...errorResponses } } },
     async (request) => delivery.fetchMessages(deps, authOf(request), request.params.id, request.query.after, request.query.limit),
   );
 
   app.post(
     `${base}/:id/ack`,
-    { config: { access: 'member' }, schema: { tags: ['conversations'], params: IdParams, body: AckBody, response: { 200: Ok, ...errorResponses } } },
+    { config: { access: 'member' }, ...hotPathLogging, schema: { tags: ['conversations'], params: IdParams, body: AckBody, response: { 200: Ok, ...errorResponses } } },
     async (request) => {
       await delivery.acknowledge(deps, authOf(request), request.params.id, request.body.seq);
       return { ok: true as const };

@@ -9,16 +9,17 @@ import { activeDevicesOf } from '../devices/store.js';
 import { sessionDevice } from '../devices/service.js';
 import type { ConversationTable } from '../db/schema/messaging.js';
 import * as store from './store.js';
+import { defaultExpirySeconds } from '../retention/expiry.js';
 
 async function assertColleagues(deps: Deps, auth: AuthenticatedSession, accountIds: string[]): Promise<void> {
   for (const id of accountIds) {
     const account = await getAccount(deps.db, id);
     // Only professionals of the same organisation can be messaged (connected organisations come later).
-    if (!account || account.organisation_id !== auth.organisation.id || account.status !== 'active') throw notFound(`colleague ${id}`);
+    if (!account || account.organisation_id !== auth.organisation.id || account.status !== 'active' || account.role === 'patient') throw notFound(`colleague ${id}`);
   }
 }
 
-async function assertDeviceBudget(deps: Deps, accountIds: string[]): Promise<void> {
+export async function assertDeviceBudget(deps: Deps, accountIds: string[]): Promise<void> {
   const devices = await activeDevicesOf(deps.db, accountIds);
   if (devices.length > MAX_CONVERSATION_DEVICES) {
     throw new ConsiliumError('VALIDATION_FAILED', `a conversation holds at most ${MAX_CONVERSATION_DEVICES} devices`);
@@ -49,6 +50,7 @@ export async function createConversation(deps: Deps, auth: AuthenticatedSession,
     epoch: 0,
     min_send_epoch: 0,
     last_seq: 0,
+    expiry_seconds: await defaultExpirySeconds(deps.db, auth.organisation.id),
   };
   await inTransaction(deps, async (tx) => {
     await store.insertConversation(tx.db, row);
@@ -78,6 +80,7 @@ export async function describeConversation(deps: Deps, row: ConversationTable, d
     epoch: Number(row.epoch),
     lastSeq: Number(row.last_seq),
     ackedSeq: Number(cursor?.acked_seq ?? 0),
+    expirySeconds: row.expiry_seconds === null || row.expiry_seconds === undefined ? null : Number(row.expiry_seconds),
     members: members.map((m) => ({
       accountId: m.account_id,
       displayName: m.display_name,

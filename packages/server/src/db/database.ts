@@ -5,9 +5,15 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import { databaseKind, type Config } from '../config.js';
 import type { DatabaseSchema } from './schema/index.js';
+import { withStatementCache } from './statement-cache.js';
 import * as m001 from './migrations/001-init.js';
 import * as m002 from './migrations/002-audit.js';
 import * as m003 from './migrations/003-messaging.js';
+import * as m004 from './migrations/004-cases.js';
+import * as m005 from './migrations/005-attachments.js';
+import * as m006 from './migrations/006-backups.js';
+import * as m007 from './migrations/007-phishing.js';
+import * as m008 from './migrations/008-audit-perf.js';
 
 export type Db = Kysely<DatabaseSchema>;
 
@@ -18,7 +24,7 @@ export interface Database {
 }
 
 /** Migrations are compiled in, not read from disk, so the bundle and tests run the same set. */
-const migrations: Record<string, Migration> = { '001-init': m001, '002-audit': m002, '003-messaging': m003 };
+const migrations: Record<string, Migration> = { '001-init': m001, '002-audit': m002, '003-messaging': m003, '004-cases': m004, '005-attachments': m005, '006-backups': m006, '007-phishing': m007, '008-audit-perf': m008 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export function sqlitePath(config: Pick<Config, 'dataDir'>): string {
@@ -43,7 +49,7 @@ export function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): D
   file.pragma('synchronous = FULL');
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: file }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   return { db, kind, close: () => db.destroy() };
 }
 

@@ -90,6 +90,6 @@ export function deviceRoutes(app: ZodApp, deps: Deps): void {
   app.post(
     `${API_PREFIX}/key-packages/claim`,
     { config: { access: 'member' }, schema: { tags: ['devices'], body: ClaimKeyPackagesBody, response: { 200: ClaimedKeyPackages, ...errorResponses } } },
-    async (request) => devices.claimKeyPackages(deps, authOf(request), request.body.accountIds),
+    async (request) => devices.claimKeyPackages(deps, authOf(request), request.body.accountIds, request.body.deviceIds),
   );
 }

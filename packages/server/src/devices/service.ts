@@ -83,7 +83,7 @@ export async function attachDevice(deps: Deps, auth: AuthenticatedSession, actor
   const challenge = await takeChallenge(deps, auth.session, 'FORBIDDEN');
   const device = await store.getDevice(deps.db, body.deviceId);
   if (!device || device.account_id !== auth.account.id) throw notFound('device');
-  if (device.revoked_at) throw new ConsiliumError('FORBIDDEN', 'this device was revoked; register a new one');
+  if (device.revoked_at) throw new ConsiliumError('DEVICE_REVOKED', 'this device was revoked; register a new one');
   const ok = verifySignature(null, Buffer.from(attachMessage(auth.session.id, challenge)), ed25519Key(fromB64(device.signature_public_key)), Buffer.from(body.signature, 'base64'));
   if (!ok) throw new ConsiliumError('FORBIDDEN', 'the device signature does not verify');
   await inTransaction(deps, async (tx) => {
@@ -115,13 +115,14 @@ export async function revokeDevice(deps: Deps, actor: Actor, accountId: string, 
     await recordKeyEvent(tx, owner!.organisation_id, keyEvent(tx, actor, 'device.revoked', device));
   });
   deps.fanOut.publish([deviceId], { type: 'revoked' });
+  await notifyPeers(deps, device.account_id);
 }
 
 /** The device bound to the session, which must be live: only a device uploads its own key packages or sends. */
 export async function sessionDevice(deps: Deps, auth: AuthenticatedSession): Promise<DeviceTable> {
   const device = auth.session.device_id ? await store.getDevice(deps.db, auth.session.device_id) : undefined;
   if (!device) throw new ConsiliumError('DEVICE_REQUIRED', 'register or attach this browser as a device first');
-  if (device.revoked_at) throw new ConsiliumError('FORBIDDEN', 'this device was revoked');
+  if (device.revoked_at) throw new ConsiliumError('DEVICE_REVOKED', 'this device was revoked');
   return device;
 }
 
@@ -163,11 +164,36 @@ export async function uploadKeyPackages(deps: Deps, auth: AuthenticatedSession, 
     await store.insertKeyPackages(tx.db, rows);
   });
   const after = await store.countUnclaimed(deps.db, device.id);
+  // A device's first key packages make it joinable: the people it shares conversations with add it.
+  if (counts.oneTime === 0 && !counts.lastResort && (await store.countClaimedEver(deps.db, device.id)) === 0) await notifyPeers(deps, device.account_id);
   return { unclaimed: after.oneTime, lastResort: after.lastResort };
 }
 
+/**
+ * Tells the devices of everyone who shares a conversation with `accountId` (and its own other
+ * devices) that its devices changed, so their clients add a new device's leaf or remove a revoked one.
+ */
+async function notifyPeers(deps: Deps, accountId: string): Promise<void> {
+  const peers = await deps.db
+    .selectFrom('conversation_member as mine')
+    .innerJoin('conversation_member as theirs', 'theirs.conversation_id', 'mine.conversation_id')
+    .innerJoin('device', 'device.account_id', 'theirs.account_id')
+    .select('device.id')
+    .distinct()
+    .where('mine.account_id', '=', accountId)
+    .where('mine.removed_at', 'is', null)
+    .where('theirs.removed_at', 'is', null)
+    .where('device.revoked_at', 'is', null)
+    .execute();
+  deps.fanOut.publish(
+    peers.map((p) => p.id),
+    { type: 'peers' },
+  );
+}
+
 /** One key package for every active device of the named colleagues (same organisation). */
-export async function claimKeyPackages(deps: Deps, auth: AuthenticatedSession, accountIds: string[]): Promise<ClaimedKeyPackages> {
+export async function claimKeyPackages(deps: Deps, auth: AuthenticatedSession, accountIds: string[], deviceIds?: string[]): Promise<ClaimedKeyPackages> {
+  const only = deviceIds ? new Set(deviceIds) : null;
   const now = iso(deps.now());
   const result: ClaimedKeyPackages = { keyPackages: [], missing: [] };
   const unique = [...new Set(accountIds)];
@@ -176,7 +202,7 @@ export async function claimKeyPackages(deps: Deps, auth: AuthenticatedSession, a
     if (!account || account.organisation_id !== auth.organisation.id || account.status !== 'active') throw notFound(`account ${accountId}`);
   }
   for (const device of await store.activeDevicesOf(deps.db, unique)) {
-    if (device.id === auth.session.device_id) continue;
+    if (device.id === auth.session.device_id || (only && !only.has(device.id))) continue;
     const kp = await store.claimKeyPackage(deps.db, device.id, auth.account.id, now);
     if (kp) result.keyPackages.push({ accountId: device.account_id, deviceId: device.id, keyPackage: kp.data, lastResort: kp.lastResort });
     else result.missing.push({ accountId: device.account_id, deviceId: device.id });

@@ -90,6 +90,17 @@ export async function claimKeyPackage(db: Db, deviceId: string, claimer: string,
   return lastResort ? { data: lastResort.data, lastResort: true } : null;
 }
 
+/** Key packages of the device anyone has claimed so far (zero for a device nobody has added yet). */
+export async function countClaimedEver(db: Db, deviceId: string): Promise<number> {
+  const row = await db
+    .selectFrom('key_package')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('device_id', '=', deviceId)
+    .where('claimed_at', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export async function bindSessionToDevice(db: Db, sessionId: string, deviceId: string): Promise<void> {
   await db.updateTable('session').set({ device_id: deviceId }).where('id', '=', sessionId).execute();
 }

@@ -17,6 +17,8 @@ const PUBLIC = new Set([
   'POST /api/v1/auth/sign-in',
   'GET /api/v1/invites/{token}',
   'POST /api/v1/invites/{token}/accept',
+  'GET /api/v1/patient-invites/{token}',
+  'POST /api/v1/patient-invites/{token}/accept',
 ]);
 /** Any live session, whatever its stage. */
 const ANY_SESSION = new Set(['GET /api/v1/me', 'POST /api/v1/auth/sign-out']);
@@ -30,7 +32,7 @@ const MFA_PENDING = new Set([
 /** Adding a factor: allowed in forced setup and when fully signed in, never on a password alone. */
 const ENROLMENT = new Set(['POST /api/v1/me/mfa/totp/setup', 'POST /api/v1/me/mfa/totp/confirm', 'POST /api/v1/me/passkeys/options', 'POST /api/v1/me/passkeys']);
 /** The org routes any member may read; every other /org route is the admin console. */
-const ORG_FOR_MEMBERS = new Set(['GET /api/v1/org', 'GET /api/v1/org/departments']);
+const ORG_FOR_MEMBERS = new Set(['GET /api/v1/org', 'GET /api/v1/org/departments', 'GET /api/v1/org/case-policy']);
 const isAdminRoute = (op: Operation) => op.path.startsWith('/api/v1/org') && !ORG_FOR_MEMBERS.has(op.key);
 
 let server: TestServer;

@@ -74,6 +74,25 @@ export function authOf(request: FastifyRequest): AuthenticatedSession {
 
 const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * What a patient account may reach: their own account and devices, and the conversations they were
+ * invited to (reading, writing, leaving). No directory, cases, rosters, organisation or audit.
+ */
+const PATIENT_ROUTES: readonly RegExp[] = [
+  /^(GET|POST|PUT|PATCH|DELETE) \/api\/v1\/(auth|me|devices|keys)(\/|$)/,
+  /^POST \/api\/v1\/key-packages\/claim$/,
+  /^GET \/api\/v1\/conversations(\/:id)?$/,
+  /^(GET|POST) \/api\/v1\/conversations\/:id\/messages$/,
+  /^DELETE \/api\/v1\/conversations\/:id\/messages\/:seq$/,
+  /^POST \/api\/v1\/conversations\/:id\/ack$/,
+  /^DELETE \/api\/v1\/conversations\/:id\/members\/:accountId$/,
+  /^GET \/api\/v1\/welcomes$/,
+  /^POST \/api\/v1\/welcomes\/:id\/consumed$/,
+  /^GET \/api\/v1\/ws$/,
+  /^(GET|POST) \/api\/v1\/attachments(\/|$)/,
+];
+export const patientMayUse = (method: string, url: string): boolean => PATIENT_ROUTES.some((r) => r.test(`${method} ${url}`));
+
 export function registerAccessControl(app: FastifyInstance, deps: Deps): void {
   const allowedOrigins = new Set([new URL(deps.config.publicUrl).origin]);
   app.decorateRequest('auth', null);
@@ -112,6 +131,9 @@ export function registerAccessControl(app: FastifyInstance, deps: Deps): void {
     if (access === 'admin' && auth.account.role !== 'admin') throw new ConsiliumError('FORBIDDEN', 'this needs the admin role');
     if (access === 'auditor' && auth.account.role !== 'admin' && auth.account.role !== 'security_officer') {
       throw new ConsiliumError('FORBIDDEN', 'this needs the admin or security officer role');
+    }
+    if (auth.account.role === 'patient' && !patientMayUse(request.method, request.routeOptions.url)) {
+      throw new ConsiliumError('FORBIDDEN', 'patients can use only the conversations they were invited to');
     }
     request.auth = auth;
   });

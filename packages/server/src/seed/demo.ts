@@ -9,6 +9,7 @@ import { createAccount } from '../accounts/service.js';
 import { systemActor } from '../audit/record.js';
 import { updateAccount } from '../accounts/store.js';
 import { iso } from '../deps.js';
+import { replaceRoster } from '../cases/store.js';
 
 export const DEMO_ORG_NAME = 'Demo Hospital';
 const DEPARTMENTS = ['Cardiology', 'Emergency Department', 'Internal Medicine', 'Radiology', 'Information Security'] as const;
@@ -17,10 +18,17 @@ const DEPARTMENTS = ['Cardiology', 'Emergency Department', 'Internal Medicine', 
 const PEOPLE: { email: string; name: string; role: Role; department: (typeof DEPARTMENTS)[number]; licence?: string }[] = [
   { email: 'admin@demo-hospital.test', name: 'Avery Admin', role: 'admin', department: 'Information Security' },
   { email: 'casey.cardio@demo-hospital.test', name: 'Dr Casey Cardio', role: 'clinician', department: 'Cardiology', licence: '19000000101' },
+  { email: 'robin.rhythm@demo-hospital.test', name: 'Dr Robin Rhythm', role: 'clinician', department: 'Cardiology', licence: '19000000303' },
   { email: 'emery.er@demo-hospital.test', name: 'Dr Emery Urgent', role: 'clinician', department: 'Emergency Department', licence: '19000000202' },
   { email: 'noor.nurse@demo-hospital.test', name: 'Noor Nurse', role: 'nurse', department: 'Internal Medicine' },
   { email: 'sasha.security@demo-hospital.test', name: 'Sasha Security', role: 'security_officer', department: 'Information Security' },
 ];
+
+/** Who is on call, step by step (step 1 is paged first). */
+const ONCALL: Partial<Record<(typeof DEPARTMENTS)[number], string[]>> = {
+  Cardiology: ['casey.cardio@demo-hospital.test', 'robin.rhythm@demo-hospital.test'],
+  'Emergency Department': ['emery.er@demo-hospital.test'],
+};
 
 export interface DemoCredential {
   email: string;
@@ -55,6 +63,7 @@ export async function seedDemo(deps: Deps): Promise<{ created: boolean; credenti
     departmentIds.set(name, id);
   }
   const credentials: DemoCredential[] = [];
+  const accountIds = new Map<string, string>();
   let adminId: string | null = null;
   for (const person of PEOPLE) {
     const password = demoPassword();
@@ -78,6 +87,16 @@ export async function seedDemo(deps: Deps): Promise<{ created: boolean; credenti
       });
     }
     credentials.push({ email: person.email, name: person.name, role: person.role, password });
+    accountIds.set(person.email, account.id);
+  }
+  // On-call rosters, so a consult to Cardiology pages Casey first and Robin after the step timeout.
+  for (const [department, steps] of Object.entries(ONCALL)) {
+    const departmentId = departmentIds.get(department)!;
+    await replaceRoster(
+      deps.db,
+      departmentId,
+      steps.map((email, i) => ({ id: randomUUID(), organisation_id: org.id, department_id: departmentId, step: i + 1, account_id: accountIds.get(email)!, starts_at: null, ends_at: null, created_at: iso(deps.now()) })),
+    );
   }
   writeFileSync(file, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
   return { created: true, credentials };

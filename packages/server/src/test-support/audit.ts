@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { hashLeaf, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion, type Checkpoint } from '@consilium/crypto';
-import type { AuditEntry, AuditEventType } from '@consilium/protocol';
+import type { AuditEntry, AuditEventType, AuditVerifyJob } from '@consilium/protocol';
 import { checkpointLogs } from '../audit/checkpointer.js';
 import { decodeLeaf, encodeLeaf, type AuditEvent, type DecodedLeaf } from '../audit/leaf.js';
 import { DEPLOYMENT_LOG } from '../audit/log.js';
@@ -76,6 +76,24 @@ export async function latestCheckpoint(client: TestClient): Promise<{ logId: str
 export function leafHashOf(logId: string, entry: AuditEntry): Uint8Array {
   const { index, ...event } = entry;
   return hashLeaf(utf8.encode(encodeLeaf(logId, index, event)));
+}
+
+/**
+ * POST /audit/verify (202, a background job), then GET /audit/verify/:id until it is no longer
+ * running; returns the finished job (its `result` is the report). Fails the test on any other status.
+ */
+export async function verifyOverApi(client: TestClient): Promise<AuditVerifyJob> {
+  const started = await client.post('/api/v1/audit/verify');
+  expect(started.status, JSON.stringify(started.body)).toBe(202);
+  const deadline = Date.now() + 20_000;
+  for (let job = started.body as AuditVerifyJob; ; ) {
+    if (job.state !== 'running') return job;
+    if (Date.now() > deadline) throw new Error(`verification ${job.id} still running after 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const r = await client.get(`/api/v1/audit/verify/${job.id}`);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    job = r.body as AuditVerifyJob;
+  }
 }
 
 /** Fetches an inclusion proof over HTTP and checks it against `root`; returns whether it verified. */

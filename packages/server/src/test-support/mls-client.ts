@@ -272,10 +272,15 @@ export class MlsDevice {
    */
   async createConversation(kind: ConversationKind, memberAccountIds: string[], id: string = randomUUID()): Promise<string> {
     expectOk('create conversation', await this.client.post<Conversation>('/api/v1/conversations', { id, kind, memberAccountIds }));
+    await this.startGroup(id, memberAccountIds);
+    return id;
+  }
+
+  /** Makes the MLS group of a conversation the server already recorded (a case, say) and adds everyone's devices. */
+  async startGroup(id: string, memberAccountIds: string[]): Promise<void> {
     const state = await createGroup({ identity: this.identity, groupId: groupIdOf(id), validateCredential: this.directory.validate });
     this.groups.set(id, { state, cursor: 0, received: [], active: true });
-    await this.addDevicesOf(id, [this.person.id, ...memberAccountIds]);
-    return id;
+    await this.addDevicesOf(id, [this.person.id, ...memberAccountIds.filter((a) => a !== this.person.id)]);
   }
 
   /** Records new members with the server, then adds all their devices with a commit. */

@@ -6,7 +6,9 @@ import { MembersTab } from './MembersTab';
 import { InvitationsTab } from './InvitationsTab';
 import { DepartmentsTab } from './DepartmentsTab';
 import { SettingsTab } from './SettingsTab';
+import { OnCallTab } from './OnCallTab';
 import { adminTabsFor, tabLabels } from './admin-tabs';
+import { BackupsPanel } from './backups/BackupsPanel';
 
 // Its own chunk: the Ed25519 and Merkle verification it needs (about 20 KB gzip) is loaded only
 // by the few who open the audit log, not by every clinician.
@@ -26,7 +28,9 @@ export function AdminPage({ tab }: { tab: AdminTab }) {
       <p className="muted">
         {tab === 'audit'
           ? `Who did what at ${me.organisation.name}, in a log that cannot be rewritten unnoticed.`
-          : `Manage who can use Consilium at ${me.organisation.name}.`}
+          : tab === 'backups'
+            ? 'Encrypted, signed backups of this Consilium deployment, and proof that they restore.'
+            : `Manage who can use Consilium at ${me.organisation.name}.`}
       </p>
       {consoleTabs && (
         <nav className="tabs" aria-label="Administration sections">
@@ -41,7 +45,9 @@ export function AdminPage({ tab }: { tab: AdminTab }) {
         {tab === 'members' && <MembersTab />}
         {tab === 'invitations' && <InvitationsTab />}
         {tab === 'departments' && <DepartmentsTab />}
+        {tab === 'oncall' && <OnCallTab />}
         {tab === 'settings' && <SettingsTab />}
+        {tab === 'backups' && <BackupsPanel />}
         {tab === 'audit' && (
           <Suspense fallback={<p className="muted">Loading the audit log…</p>}>
             <AuditLogPanel />

@@ -28,7 +28,7 @@ export function EditMemberDialog({ member, departments, onSaved, onClose }: Edit
     setNameError(null);
     const changes: UpdateMemberBody = {
       ...(displayName.trim() !== member.displayName && { displayName: displayName.trim() }),
-      ...(role !== member.role && { role }),
+      ...(role !== member.role && role !== 'patient' && { role }),
       ...(departmentId !== (member.departmentId ?? NO_DEPARTMENT) && { departmentId: departmentId || null }),
     };
     if (Object.keys(changes).length === 0) return onClose();

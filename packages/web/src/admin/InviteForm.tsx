@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { CreatedInvite, Department, Role } from '@consilium/protocol';
+import type { CreatedInvite, Department, StaffRole } from '@consilium/protocol';
 import { createInvite } from '../api/org';
 import { ErrorAlert } from '../ui/ErrorAlert';
 import { SelectField, TextField } from '../ui/fields';
@@ -13,7 +13,7 @@ interface InviteFormProps {
 
 export function InviteForm({ departments, onCreated }: InviteFormProps) {
   const [email, setEmail] = useState('');
-  const [role, setRole] = useState<Role>('clinician');
+  const [role, setRole] = useState<StaffRole>('clinician');
   const [departmentId, setDepartmentId] = useState(NO_DEPARTMENT);
   const [emailError, setEmailError] = useState<string | null>(null);
   const action = useAction();
@@ -38,7 +38,7 @@ export function InviteForm({ departments, onCreated }: InviteFormProps) {
         onChange={(e) => setEmail(e.target.value)}
         error={emailError}
       />
-      <SelectField label="Role" value={role} options={roleOptions} onChange={(e) => setRole(e.target.value as Role)} />
+      <SelectField label="Role" value={role} options={roleOptions} onChange={(e) => setRole(e.target.value as StaffRole)} />
       <SelectField label="Department" value={departmentId} options={departmentOptions(departments)} onChange={(e) => setDepartmentId(e.target.value)} />
       <div className="form-grid-actions">
         <button type="submit" className="button button-primary" disabled={action.pending}>

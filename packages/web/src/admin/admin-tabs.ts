@@ -5,14 +5,17 @@ export const tabLabels: Record<AdminTab, string> = {
   members: 'Members',
   invitations: 'Invitations',
   departments: 'Departments',
+  oncall: 'On call',
   settings: 'Settings',
   audit: 'Audit log',
+  backups: 'Backups',
 };
 
 const tabsByRole: Record<Role, readonly AdminTab[]> = {
-  admin: ['members', 'invitations', 'departments', 'settings', 'audit'],
-  // Security officers review the audit log and nothing else of the console.
-  security_officer: ['audit'],
+  admin: ['members', 'invitations', 'departments', 'oncall', 'settings', 'audit', 'backups'],
+  // Security officers review the audit log and the state of backups, nothing else of the console.
+  security_officer: ['audit', 'backups'],
+  patient: [],
   clinician: [],
   nurse: [],
 };

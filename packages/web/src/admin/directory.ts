@@ -1,10 +1,11 @@
 import type { Department, DepartmentList, MemberList } from '@consilium/protocol';
-import { roles } from '@consilium/protocol';
+import { staffRoles } from '@consilium/protocol';
 import { listDepartments, listMembers } from '../api/org';
 import { roleLabels } from '../ui/labels';
 import type { SelectOption } from '../ui/fields';
 
-export const roleOptions: SelectOption[] = roles.map((role) => ({ value: role, label: roleLabels[role] }));
+/** Staff roles only: a patient joins through a clinician's patient invitation, never by role. */
+export const roleOptions: SelectOption[] = staffRoles.map((role) => ({ value: role, label: roleLabels[role] }));
 
 export const NO_DEPARTMENT = '';
 

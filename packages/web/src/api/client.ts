@@ -104,5 +104,36 @@ export const http = {
   delete: <T>(path: string) => request<T>('DELETE', path),
 };
 
+/**
+ * Binary bodies (encrypted attachments), through the same error and session handling as JSON:
+ * `putBytes` sends application/octet-stream and reads a JSON answer; `getBytes` reads raw bytes.
+ */
+async function requestBinary(method: 'GET' | 'PUT', path: string, body?: Blob): Promise<Response> {
+  const headers: Record<string, string> = { accept: method === 'GET' ? 'application/octet-stream' : 'application/json' };
+  const init: RequestInit = { method, credentials: 'same-origin', headers, cache: 'no-store' };
+  if (body !== undefined) {
+    headers['content-type'] = 'application/octet-stream';
+    init.body = body;
+  }
+  let response: Response;
+  try {
+    response = await fetch(`${API_PREFIX}${path}`, init);
+  } catch {
+    throw new ApiError('NETWORK_ERROR', 'the server cannot be reached; check your connection and try again', 0);
+  }
+  lastAnsweredAt = Date.now();
+  if (response.ok) return response;
+  const error = toApiError(response.status, await readJson(response), response.headers.get('retry-after'));
+  if (response.status === 401 && sessionLostCodes.has(error.code)) {
+    for (const listener of sessionLostListeners) listener(error);
+  }
+  throw error;
+}
+
+export const binary = {
+  putBytes: async <T>(path: string, body: Blob) => (await readJson(await requestBinary('PUT', path, body))) as T,
+  getBytes: async (path: string) => new Uint8Array(await (await requestBinary('GET', path)).arrayBuffer()),
+};
+
 /** Encodes one path segment (an id or a token) so it cannot change the route. */
 export const segment = (value: string) => encodeURIComponent(value);

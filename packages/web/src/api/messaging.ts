@@ -2,6 +2,7 @@ import type {
   AuditLogInfo,
   DeviceKeyEntries,
   InclusionProof,
+  ConsistencyProof,
   ClaimedKeyPackages,
   Conversation,
   ConversationKind,
@@ -27,7 +28,8 @@ export const deviceChallenge = () => http.post<DeviceChallenge>('/devices/challe
 export const attachDevice = (deviceId: string, signature: string) => http.post<Device>('/devices/attach', { deviceId, signature });
 export const revokeDevice = (id: string) => http.delete<Ok>(`/devices/${segment(id)}`);
 export const uploadKeyPackages = (body: UploadKeyPackagesBody) => http.post<KeyPackageCount>('/devices/current/key-packages', body);
-export const claimKeyPackages = (accountIds: string[]) => http.post<ClaimedKeyPackages>('/key-packages/claim', { accountIds });
+export const claimKeyPackages = (accountIds: string[], deviceIds?: string[]) =>
+  http.post<ClaimedKeyPackages>('/key-packages/claim', deviceIds ? { accountIds, deviceIds } : { accountIds });
 
 export const searchDirectory = (q: string) => http.get<Directory>(`/directory?q=${encodeURIComponent(q)}`);
 
@@ -44,5 +46,6 @@ export const listWelcomes = () => http.get<WelcomeList>('/welcomes');
 export const consumeWelcome = (id: string) => http.post<Ok>(`/welcomes/${segment(id)}/consumed`);
 
 export const getKeyLog = () => http.get<AuditLogInfo>('/keys/log');
+export const getKeyConsistencyProof = (from: number, to: number) => http.get<ConsistencyProof>(`/keys/proofs/consistency?from=${from}&to=${to}`);
 export const getKeyInclusionProof = (index: number, size: number) => http.get<InclusionProof>(`/keys/proofs/inclusion?index=${index}&size=${size}`);
 export const getDeviceKeyEntries = (deviceId: string) => http.get<DeviceKeyEntries>(`/keys/devices/${segment(deviceId)}`);

@@ -1,13 +1,17 @@
 import { useSyncExternalStore } from 'react';
 
-export const adminTabs = ['members', 'invitations', 'departments', 'settings', 'audit'] as const;
+export const adminTabs = ['members', 'invitations', 'departments', 'oncall', 'settings', 'audit', 'backups'] as const;
 export type AdminTab = (typeof adminTabs)[number];
 
 /** Every screen the address can name. The hash keeps the server's SPA fallback trivial. */
 export type Route =
   | { name: 'home' }
   | { name: 'conversation'; id: string }
+  | { name: 'cases' }
+  | { name: 'case'; id: string }
   | { name: 'profile' }
+  | { name: 'phishing' }
+  | { name: 'security' }
   | { name: 'admin'; tab: AdminTab }
   | { name: 'invite'; token: string }
   | { name: 'not-found' };
@@ -19,7 +23,11 @@ export function parseRoute(hash: string): Route {
   const [first, second, ...rest] = parts;
   if (first === undefined) return { name: 'home' };
   if (first === 'c' && second && rest.length === 0) return { name: 'conversation', id: decodeURIComponent(second) };
+  if (first === 'cases' && second === undefined) return { name: 'cases' };
+  if (first === 'cases' && second && rest.length === 0) return { name: 'case', id: decodeURIComponent(second) };
   if (first === 'profile' && second === undefined) return { name: 'profile' };
+  if (first === 'phishing' && second === undefined) return { name: 'phishing' };
+  if (first === 'security' && second === undefined) return { name: 'security' };
   if (first === 'admin' && rest.length === 0) {
     if (second === undefined) return { name: 'admin', tab: 'members' };
     if (isAdminTab(second)) return { name: 'admin', tab: second };
@@ -35,8 +43,16 @@ export function routeHref(route: Route): string {
       return '#/';
     case 'conversation':
       return `#/c/${encodeURIComponent(route.id)}`;
+    case 'cases':
+      return '#/cases';
+    case 'case':
+      return `#/cases/${encodeURIComponent(route.id)}`;
     case 'profile':
       return '#/profile';
+    case 'phishing':
+      return '#/phishing';
+    case 'security':
+      return '#/security';
     case 'admin':
       return `#/admin/${route.tab}`;
     case 'invite':

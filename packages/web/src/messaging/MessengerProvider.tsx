@@ -4,7 +4,7 @@ import type { MessengerSnapshot } from './types';
 
 const MessengerContext = createContext<Messenger | null>(null);
 
-const starting: MessengerSnapshot = { phase: 'starting', error: null, deviceId: null, connected: false, conversations: [] };
+const starting: MessengerSnapshot = { phase: 'starting', error: null, deviceId: null, connected: false, conversations: [], unknownOwnDevices: [] };
 const noop = () => () => undefined;
 
 /**

@@ -1,10 +1,13 @@
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { ErrorAlert } from '../ui/ErrorAlert';
 import { formatTime } from '../ui/format';
 import { useAction } from '../ui/use-action';
 import { useMessenger, useMessengerSnapshot } from './MessengerProvider';
 import { MessageText } from './MessageText';
 import type { ThreadMessage } from './types';
+import { AttachButton, AttachmentDraftPanel, draftOf, type AttachmentDraft } from '../attachments/AttachmentDraftPanel';
+import { AttachmentView } from '../attachments/AttachmentView';
+import { sendAttachment } from '../attachments/vault';
 
 const statusLabel: Record<ThreadMessage['status'], string> = {
   sending: 'Sending…',
@@ -15,11 +18,13 @@ const statusLabel: Record<ThreadMessage['status'], string> = {
 };
 
 /** One conversation: its messages (plain text, rendered as text) and the composer. */
-export function ThreadView({ conversationId }: { conversationId: string }) {
+/** `renderContent`: shows a message differently (e.g. a case header as a card); null keeps the text. */
+export function ThreadView({ conversationId, renderContent }: { conversationId: string; renderContent?: (m: ThreadMessage) => ReactNode }) {
   const messenger = useMessenger();
   const snapshot = useMessengerSnapshot();
   const conversation = snapshot.conversations.find((c) => c.id === conversationId);
   const [draft, setDraft] = useState('');
+  const [attachment, setAttachment] = useState<AttachmentDraft | null>(null);
   const action = useAction();
   const end = useRef<HTMLDivElement>(null);
   const count = conversation?.messages.length ?? 0;
@@ -48,9 +53,23 @@ export function ThreadView({ conversationId }: { conversationId: string }) {
   const send = (event?: FormEvent) => {
     event?.preventDefault();
     const text = draft.trim();
-    if (!text || !messenger) return;
-    setDraft('');
-    void action.run(() => messenger.send(conversationId, text));
+    if ((!text && !attachment) || !messenger || action.pending) return;
+    const file = attachment;
+    void action.run(async () => {
+      // Metadata stripped, encrypted and uploaded first; the key then goes inside the MLS message.
+      const descriptors = file ? [await sendAttachment(conversationId, file.file, file.edits)] : [];
+      setDraft('');
+      setAttachment(null);
+      await messenger.send(conversationId, text, descriptors);
+    });
+  };
+  const pick = (file: File) => {
+    action.setError(null);
+    try {
+      setAttachment(draftOf(file));
+    } catch (error) {
+      action.setError(error);
+    }
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey) send(event);
@@ -71,8 +90,9 @@ export function ThreadView({ conversationId }: { conversationId: string }) {
             {m.status === 'undecryptable' ? (
               <p className="message-text muted">This message could not be decrypted on this device.</p>
             ) : (
-              <MessageText text={m.text} />
+              (renderContent?.(m) ?? (m.text && <MessageText text={m.text} />))
             )}
+            {m.attachments?.map((a) => <AttachmentView key={a.blobId} conversationId={conversationId} descriptor={a} />)}
             <p className="message-meta muted small">
               <time dateTime={m.at}>{formatTime(m.at)}</time>
               {m.own && statusLabel[m.status] && <span className="message-status"> · {statusLabel[m.status]}</span>}
@@ -94,6 +114,7 @@ export function ThreadView({ conversationId }: { conversationId: string }) {
         <p className="notice">You were removed from this conversation. Earlier messages stay readable on this device.</p>
       ) : conversation.joined ? (
         <form className="composer" onSubmit={send}>
+          {attachment && <AttachmentDraftPanel draft={attachment} onChange={setAttachment} onRemove={() => setAttachment(null)} />}
           <label htmlFor="composer-text" className="visually-hidden">
             Message
           </label>
@@ -107,7 +128,8 @@ export function ThreadView({ conversationId }: { conversationId: string }) {
             onChange={(e) => setDraft(e.target.value)}
             onKeyDown={onKeyDown}
           />
-          <button type="submit" className="button button-primary" disabled={!draft.trim()}>
+          <AttachButton onPick={pick} disabled={action.pending} />
+          <button type="submit" className="button button-primary" disabled={(!draft.trim() && !attachment) || action.pending}>
             Send
           </button>
           <ErrorAlert error={action.error} />

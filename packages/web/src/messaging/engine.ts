@@ -8,11 +8,15 @@
  * STALE_EPOCH; own messages are never fed back; per conversation, work runs one at a time.
  */
 import * as mls from '@consilium/crypto/mls';
-import type { Conversation, Device, PendingWelcome, ServerFrame, StoredMessage, SubmitMessageBody, SubmittedMessage } from '@consilium/protocol';
+import type { Conversation, Device, OpenCaseBody, PendingWelcome, ServerFrame, StoredMessage, SubmitMessageBody, SubmittedMessage } from '@consilium/protocol';
 import { ApiError } from '../api/client';
 import { listSessions as listServerSessions } from '../api/me';
 import * as serverApi from '../api/messaging';
+import { openCase } from '../api/cases';
+import { decodeMessageContent, encodeMessageContent, type AttachmentDescriptor } from '@consilium/protocol';
+import { forgetOpenedAttachments } from '../attachments/vault';
 import { KeyTransparency } from './key-transparency';
+import { acknowledgeOwnDevices, unknownOwnDevices } from './own-devices';
 import { localDeletePrefix, localGet, localPut, openJson, sealJson, stateKey } from './local-store';
 import type { ConversationSummary, MessengerSnapshot, ThreadMessage } from './types';
 
@@ -21,6 +25,7 @@ const ONE_TIME_KEY_PACKAGES = 20;
 const KEY_PACKAGE_LOW_WATER = 8;
 const COMMIT_ATTEMPTS = 5;
 const SUBMIT_ATTEMPTS = 4;
+const RECONCILE_EVERY_MS = 60_000;
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const fromUtf8 = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -82,6 +87,8 @@ function guarded<T extends Record<string, AnyFunction>>(functions: T, stopped: (
 export class Messenger {
   private readonly api = guarded({ ...serverApi }, () => this.stopped);
   private readonly listSessions = guarded({ listServerSessions }, () => this.stopped).listServerSessions;
+  private readonly caseApi = guarded({ openCase }, () => this.stopped);
+  private readonly caseListeners = new Set<(caseId: string) => void>();
   private readonly keyLog = new KeyTransparency(this.api);
   private key!: CryptoKey;
   private secrets!: mls.DeviceSecrets;
@@ -91,8 +98,9 @@ export class Messenger {
   private socket: WebSocket | null = null;
   private stopped = false;
   private reconnectDelay = 1000;
+  private reconcileTimer: ReturnType<typeof setInterval> | null = null;
   private openConversationId: string | null = null;
-  private snapshot: MessengerSnapshot = { phase: 'starting', error: null, deviceId: null, connected: false, conversations: [] };
+  private snapshot: MessengerSnapshot = { phase: 'starting', error: null, deviceId: null, connected: false, conversations: [], unknownOwnDevices: [] };
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly accountId: string) {}
@@ -158,6 +166,7 @@ export class Messenger {
       this.publish({ phase: 'starting' });
       this.key = await stateKey(mls.generateStateKey);
       await this.setUpDevice();
+      await this.checkOwnDevices();
       await this.refreshConversations();
       await this.loadGroups();
       this.publish({ phase: 'ready' });
@@ -165,6 +174,16 @@ export class Messenger {
       await this.joinWelcomes();
       await Promise.all(this.conversations.map((c) => this.sync(c.id)));
       await this.topUpKeyPackages();
+      await this.reconcileAll();
+      // Nobody is told when a colleague registers a new device: look again every minute.
+      this.reconcileTimer = setInterval(
+        () =>
+          void this.checkOwnDevices()
+            .then(() => this.refreshConversations())
+            .then(() => this.reconcileAll())
+            .catch(() => undefined),
+        RECONCILE_EVERY_MS,
+      );
     } catch (error) {
       if (this.stopped) return;
       console.warn('messaging could not start', error);
@@ -174,6 +193,8 @@ export class Messenger {
 
   stop(): void {
     this.stopped = true;
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    forgetOpenedAttachments();
     this.releaseLock?.();
     const socket = this.socket;
     this.socket = null;
@@ -210,6 +231,7 @@ export class Messenger {
       const known = devices.find((d) => d.id === secrets!.identity.deviceId);
       if (known && !known.revokedAt) {
         this.secrets = secrets;
+        acknowledgeOwnDevices(this.accountId, [known.id]);
         if (!known.current) await this.attach(known);
         return;
       }
@@ -223,6 +245,7 @@ export class Messenger {
       throw new Error('this session is bound to a device whose keys are not in this browser; sign in again');
     }
     const identity = await mls.createDeviceIdentity({ userId: this.accountId, deviceId: crypto.randomUUID() });
+    acknowledgeOwnDevices(this.accountId, [identity.deviceId]);
     const batch = await mls.generateKeyPackages(identity, { count: ONE_TIME_KEY_PACKAGES, lastResort: true });
     // Keep the private halves before anything public exists.
     await this.saveSecrets({ identity, keyPackages: batch.secrets });
@@ -341,6 +364,31 @@ export class Messenger {
     const id = crypto.randomUUID();
     const kind = memberAccountIds.length === 1 ? 'direct' : 'group';
     await this.api.createConversation(id, kind, memberAccountIds);
+    await this.startGroup(id, memberAccountIds);
+    return id;
+  }
+
+  /**
+   * Opens a patient case: the server records it (and brings in the specialty's on-call chain), this
+   * device makes the MLS group with everyone's devices, then sends the encrypted case header
+   * (patient reference and SBAR consult) as the first message. Returns the case id.
+   */
+  async startCase(input: Omit<OpenCaseBody, 'id'>, header: string): Promise<string> {
+    const id = crypto.randomUUID();
+    const detail = await this.caseApi.openCase({ ...input, id });
+    await this.startGroup(id, detail.conversation.members.map((m) => m.accountId).filter((a) => a !== this.accountId));
+    await this.send(id, header);
+    return id;
+  }
+
+  /** Called with a case id whenever the server says a case of this account changed (paged, accepted, closed). */
+  onCaseChanged(listener: (caseId: string) => void): () => void {
+    this.caseListeners.add(listener);
+    return () => this.caseListeners.delete(listener);
+  }
+
+  /** Makes the MLS group of a conversation the server has recorded and adds every member's devices. */
+  private async startGroup(id: string, memberAccountIds: string[]): Promise<void> {
     await this.refreshConversations();
     await this.serial(id, async () => {
       const state = await mls.createGroup({ identity: this.secrets.identity, groupId: groupIdOf(id), validateCredential: this.validateCredential });
@@ -355,10 +403,15 @@ export class Messenger {
       }
     });
     this.publish();
-    return id;
   }
 
-  private async commit(conversationId: string, group: Group, make: (state: mls.GroupState) => Promise<mls.CommitResult>, addedDeviceIds: string[]): Promise<void> {
+  private async commit(
+    conversationId: string,
+    group: Group,
+    make: (state: mls.GroupState) => Promise<mls.CommitResult>,
+    addedDeviceIds: string[],
+    removedDeviceIds: string[] = [],
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const epoch = Number(group.state.epoch);
       const result = await make(group.state);
@@ -372,6 +425,7 @@ export class Messenger {
           body: toB64(result.commit),
           ...(result.welcome && { welcome: toB64(result.welcome) }),
           addedDeviceIds,
+          removedDeviceIds,
         });
       } catch (error) {
         if (!isRefusal(error)) {
@@ -393,6 +447,72 @@ export class Messenger {
     }
   }
 
+  /**
+   * Brings a group in line with the server's membership record: adds the devices of members that
+   * are not in it yet (a colleague's new phone, a patient who just joined, our own new device) and
+   * removes leaves whose device is no longer listed (revoked, or its person left), which restores
+   * post-compromise security after a revocation. A device adds its own person's devices; admins of
+   * the conversation do the rest. Two devices that race settle through STALE_EPOCH: the loser
+   * catches up, finds nothing left to do, and stops.
+   */
+  private async reconcile(conversation: Conversation): Promise<void> {
+    const group = this.groups.get(conversation.id);
+    if (!group || !group.state.active || group.pending || group.unsettled) return;
+    const mine = conversation.members.find((m) => m.accountId === this.accountId);
+    if (!mine) return;
+    const admin = mine.role === 'admin';
+    const listed = new Map(conversation.members.flatMap((m) => m.devices.map((d) => [d.deviceId, m.accountId] as const)));
+    const diff = (state: mls.GroupState) => {
+      const present = mls.groupMembers(state);
+      const presentIds = new Set(present.map((m) => m.deviceId));
+      const missing = [...listed].filter(([deviceId, accountId]) => !presentIds.has(deviceId) && (admin || accountId === this.accountId)).map(([deviceId, accountId]) => ({ deviceId, accountId }));
+      const stale = admin ? present.filter((m) => !listed.has(m.deviceId) && m.deviceId !== this.secrets.identity.deviceId) : [];
+      return { missing, stale };
+    };
+    const first = diff(group.state);
+    if (first.missing.length === 0 && first.stale.length === 0) return;
+    await this.serial(conversation.id, async () => {
+      if (first.stale.length > 0) {
+        await this.commit(conversation.id, group, async (state) => {
+          const now = diff(state).stale;
+          if (now.length === 0) throw new NothingToCommit();
+          return mls.removeMembers(state, now.map((m) => ({ userId: m.userId, deviceId: m.deviceId })));
+        }, [], first.stale.map((m) => m.deviceId)).catch(ignoreNothingToCommit);
+      }
+      const missing = diff(group.state).missing;
+      if (missing.length === 0) return;
+      const claimed = await this.api.claimKeyPackages([...new Set(missing.map((m) => m.accountId))], missing.map((m) => m.deviceId));
+      if (claimed.keyPackages.length === 0) return;
+      await this.commit(conversation.id, group, async (state) => {
+        const still = new Set(diff(state).missing.map((m) => m.deviceId));
+        const packages = claimed.keyPackages.filter((k) => still.has(k.deviceId));
+        if (packages.length === 0) throw new NothingToCommit();
+        return mls.addMembers(state, packages.map((k) => fromB64(k.keyPackage)));
+      }, claimed.keyPackages.map((k) => k.deviceId)).catch(ignoreNothingToCommit);
+    });
+    this.publish();
+  }
+
+  /** Raises devices on this person's account that this browser has not seen before. */
+  private async checkOwnDevices(): Promise<void> {
+    const { devices } = await this.api.listDevices();
+    const unknown = unknownOwnDevices(this.accountId, devices).map((d) => ({ id: d.id, name: d.name, createdAt: d.createdAt }));
+    this.publish({ unknownOwnDevices: unknown });
+  }
+
+  /** The user confirmed these devices are theirs. (Ones that are not are revoked in the profile.) */
+  acknowledgeOwnDevices(deviceIds: string[]): void {
+    acknowledgeOwnDevices(this.accountId, deviceIds);
+    this.publish({ unknownOwnDevices: this.snapshot.unknownOwnDevices.filter((d) => !deviceIds.includes(d.id)) });
+  }
+
+  /** Reconciles every group with the server's record; a failure in one conversation does not stop the rest. */
+  private async reconcileAll(): Promise<void> {
+    for (const c of this.conversations) {
+      await this.reconcile(c).catch((error: unknown) => console.warn(`could not bring ${c.id} up to date`, error));
+    }
+  }
+
   // ---- sending ----------------------------------------------------------------------------
 
   /**
@@ -410,12 +530,13 @@ export class Messenger {
     }
   }
 
-  async send(conversationId: string, text: string): Promise<void> {
+  /** Sends text, with the descriptors (keys included) of attachments already uploaded, inside the MLS message. */
+  async send(conversationId: string, text: string, attachments: AttachmentDescriptor[] = []): Promise<void> {
     const group = this.groups.get(conversationId);
     if (!group) throw new Error('this device is not in the conversation yet');
     await this.serial(conversationId, async () => {
       const epoch = Number(group.state.epoch);
-      const { newState, message } = await mls.encryptMessage(group.state, utf8(text));
+      const { newState, message } = await mls.encryptMessage(group.state, utf8(encodeMessageContent({ text, attachments })));
       group.state = newState;
       const item: ThreadMessage = {
         key: crypto.randomUUID(),
@@ -423,6 +544,7 @@ export class Messenger {
         senderAccountId: this.accountId,
         senderName: 'You',
         text,
+        ...(attachments.length > 0 && { attachments }),
         at: new Date().toISOString(),
         own: true,
         status: 'sending',
@@ -524,7 +646,7 @@ export class Messenger {
       group.state = processed.newState;
       if (processed.kind === 'application') {
         if (processed.sender.userId !== m.senderAccountId) throw new Error('the server and MLS disagree on the sender');
-        group.messages = [...group.messages, { ...base, text: fromUtf8(processed.plaintext), status: 'received' }];
+        group.messages = [...group.messages, { ...base, ...decodeMessageContent(fromUtf8(processed.plaintext)), status: 'received' }];
         if (this.openConversationId === m.conversationId) group.readSeq = m.seq;
       }
     } catch (error) {
@@ -658,6 +780,17 @@ export class Messenger {
       case 'resync':
         void this.resync().catch(failed);
         break;
+      case 'peers':
+        void this.checkOwnDevices().catch(failed);
+        // Every member's client hears this at once; a random pause lets one of them commit first,
+        // so the rest usually find nothing left to do instead of racing into STALE_EPOCH.
+        setTimeout(() => void this.refreshConversations().then(() => this.reconcileAll()).catch(failed), 500 + Math.random() * 2500);
+        break;
+      case 'case':
+        for (const listener of this.caseListeners) listener(frame.caseId);
+        // A case may have brought this account into a new conversation.
+        void this.refreshIfUnknown(frame.caseId).catch(failed);
+        break;
       case 'error':
         console.warn(`server frame error ${frame.code}: ${frame.message}`);
         break;
@@ -674,7 +807,16 @@ export class Messenger {
     await this.refreshConversations();
     await this.joinWelcomes();
     await Promise.all(this.conversations.map((c) => this.sync(c.id)));
+    await this.reconcileAll();
   }
+}
+
+/** A reconciling commit found, after catching up, that another device had already done the work. */
+class NothingToCommit extends Error {
+  override readonly name = 'NothingToCommit';
+}
+function ignoreNothingToCommit(error: unknown): void {
+  if (!(error instanceof NothingToCommit)) throw error;
 }
 
 /** The server answered and said no (4xx): the request had no effect and sending it again will not help. */

@@ -3,17 +3,27 @@
  * browser checks that the organisation's key log (a signed Merkle log) holds a `device.added`
  * entry for exactly that key of that person, not revoked since. The log's signing key is trusted
  * on first use and pinned in IndexedDB, so a server that later presents another key is noticed.
- * Not yet done: consistency between successive checkpoints (the audit console does it for the
- * audit log; the key log needs the same pin-and-extend check).
+ * Every checkpoint must also extend the last one this browser saw (RFC 9162 consistency proof,
+ * the same pin-and-extend check the audit console makes), so a server that forks the key log, to
+ * show one person a key the others never see, is caught the next time either of them looks.
  */
 import { hashLeaf, verifyInclusion } from '@consilium/crypto/merkle';
 import { openCheckpoint, parseVerifierKey } from '@consilium/crypto/note';
+import type { AuditLogInfo } from '@consilium/protocol';
 import { localGet, localPut } from './local-store';
+import { assessLog, pinIfTrusted } from '../audit/log-check';
+import { readPin } from '../audit/checkpoint-pin';
 
 export interface KeyLogApi {
-  getKeyLog(): Promise<{ logId: string; origin: string; verifierKey: string; checkpoint: string | null }>;
+  getKeyLog(): Promise<AuditLogInfo>;
   getDeviceKeyEntries(deviceId: string): Promise<{ accountId: string; entries: { index: number; leaf: string }[] }>;
   getKeyInclusionProof(index: number, size: number): Promise<{ index: number; size: number; proof: string[] }>;
+  getKeyConsistencyProof(from: number, to: number): Promise<{ from: number; to: number; proof: string[] }>;
+}
+
+/** The key log's history is not what this browser saw before: nothing it presents can be trusted. */
+export class KeyLogForked extends Error {
+  override readonly name = 'KeyLogForked';
 }
 
 interface KeyLeaf {
@@ -55,6 +65,11 @@ export class KeyTransparency {
   private async checkNow(accountId: string, deviceId: string, keyB64: string): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       const log = await this.api.getKeyLog();
+      const assessment = await assessLog(log, readPin(log.logId), (from, to) => this.api.getKeyConsistencyProof(from, to));
+      if (assessment.kind === 'key-changed') throw new KeyLogForked('the key log is signed with another key than before');
+      if (assessment.kind === 'history-changed') throw new KeyLogForked(`the key log no longer extends the checkpoint of size ${assessment.pinned.size} this browser saw`);
+      if (assessment.kind === 'invalid-checkpoint') throw new KeyLogForked(`the key log checkpoint does not verify: ${assessment.reason}`);
+      pinIfTrusted(assessment);
       const pinKey = `key-log-verifier:${log.logId}`;
       const pinned = await localGet<string>(pinKey);
       if (pinned && pinned !== log.verifierKey) throw new Error('the key log is signed with another key than before');

@@ -1,3 +1,5 @@
+import type { AttachmentDescriptor } from '@consilium/protocol';
+
 /** What the messenger shows; made by the lazily loaded engine, read by the React views. */
 export interface ThreadMessage {
   /** Stable across saves: the client message id of own messages, conversation:seq of others. */
@@ -8,6 +10,8 @@ export interface ThreadMessage {
   senderName: string;
   /** Plain text, shown as text (never as HTML). */
   text: string;
+  /** Files sent with the message: what to fetch, and the keys to decrypt and check them (from inside the MLS message). */
+  attachments?: AttachmentDescriptor[];
   at: string;
   own: boolean;
   status: 'sending' | 'sent' | 'failed' | 'received' | 'undecryptable';
@@ -17,7 +21,7 @@ export interface ThreadMessage {
 
 export interface ConversationSummary {
   id: string;
-  kind: 'direct' | 'group';
+  kind: 'direct' | 'group' | 'case' | 'patient';
   title: string;
   members: { accountId: string; displayName: string }[];
   /** False until this device has joined the MLS group (its Welcome has not arrived yet). */
@@ -36,4 +40,6 @@ export interface MessengerSnapshot {
   deviceId: string | null;
   connected: boolean;
   conversations: ConversationSummary[];
+  /** Active devices on this person's account that this browser has never seen: the user must say whether they are theirs. */
+  unknownOwnDevices: { id: string; name: string; createdAt: string }[];
 }

@@ -8,7 +8,8 @@ import { formatDateTime } from '../ui/format';
 export function ConversationSidebar({ openId }: { openId: string | null }) {
   const snapshot = useMessengerSnapshot();
   const [composing, setComposing] = useState(false);
-  const { conversations } = snapshot;
+  // Cases live on the Cases page, with their header, paging and status.
+  const conversations = snapshot.conversations.filter((c) => c.kind !== 'case');
 
   return (
     <aside className="sidebar" aria-labelledby="conversations-heading">
@@ -38,7 +39,7 @@ export function ConversationSidebar({ openId }: { openId: string | null }) {
       {conversations.length > 0 && (
         <ul className="conversation-list">
           {conversations.map((c) => {
-            const preview = !c.joined ? 'Waiting for this device to be added…' : c.lastMessage ? `${c.lastMessage.own ? 'You: ' : ''}${c.lastMessage.text}` : 'No messages yet';
+            const preview = !c.joined ? 'Waiting for this device to be added…' : c.lastMessage ? `${c.lastMessage.own ? 'You: ' : ''}${c.lastMessage.text || (c.lastMessage.attachments?.length ? 'Attachment' : '')}` : 'No messages yet';
             return (
               <li key={c.id}>
                 <a

@@ -3,6 +3,7 @@ import { useActiveSession } from '../app/active-session';
 import { BrandMark } from '../ui/BrandMark';
 import { roleLabels } from '../ui/labels';
 import { adminTabsFor } from '../admin/admin-tabs';
+import { CasesNavLink } from '../cases/CasesNavLink';
 
 function NavLink({ href, current, children }: { href: string; current: boolean; children: string }) {
   return (
@@ -27,6 +28,15 @@ export function TopBar({ route }: { route: Route }) {
         <NavLink href="#/" current={route.name === 'home' || route.name === 'conversation'}>
           Conversations
         </NavLink>
+        <CasesNavLink current={route.name === 'cases' || route.name === 'case'} />
+        <NavLink href="#/phishing" current={route.name === 'phishing'}>
+          Report phishing
+        </NavLink>
+        {(me.account.role === 'admin' || me.account.role === 'security_officer') && (
+          <NavLink href="#/security" current={route.name === 'security'}>
+            Phishing dashboard
+          </NavLink>
+        )}
         <NavLink href="#/profile" current={route.name === 'profile'}>
           Profile
         </NavLink>

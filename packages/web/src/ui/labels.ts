@@ -6,6 +6,7 @@ export const roleLabels: Record<Role, string> = {
   nurse: 'Nurse',
   admin: 'Administrator',
   security_officer: 'Security officer',
+  patient: 'Patient',
 };
 
 export const verificationLabels: Record<VerificationLevel, string> = {

@@ -28,8 +28,34 @@ export interface AuditCheckpointTable {
   note: string;
   created_at: string;
 }
+/** A full tile of the Merkle tree (C2SP tlog-tiles, height 8): see migration 008-audit-perf. */
+export interface AuditTileTable {
+  log_id: string;
+  /** Tile level: its hashes are the nodes at height 8 * level. */
+  level: number;
+  /** Tile index: its hashes are the nodes [256 * idx, 256 * idx + 256) of that height. */
+  idx: number;
+  /** 256 hashes of 32 bytes, concatenated. */
+  hashes: Uint8Array;
+  /** The node at height 8 * (level + 1) above them. */
+  root: Uint8Array;
+}
+export interface AuditVerifyJobTable {
+  id: string;
+  log_id: string;
+  requested_by: string | null;
+  state: 'running' | 'done' | 'failed';
+  started_at: string;
+  heartbeat_at: string;
+  finished_at: string | null;
+  /** VerifyReport JSON. */
+  report: string | null;
+  error: string | null;
+}
 export type PartialDB = {
   audit_entry: AuditEntryTable;
   audit_log_head: AuditLogHeadTable;
   audit_checkpoint: AuditCheckpointTable;
+  audit_tile: AuditTileTable;
+  audit_verify_job: AuditVerifyJobTable;
 };

@@ -7,5 +7,9 @@ import type { PartialDB as Invite } from './invite.js';
 import type { PartialDB as SigninAttempt } from './signin-attempt.js';
 import type { PartialDB as Audit } from './audit.js';
 import type { PartialDB as Messaging } from './messaging.js';
+import type { PartialDB as Cases } from './cases.js';
+import type { PartialDB as Phishing } from './phishing.js';
+import type { PartialDB as Backup } from './backup.js';
+import type { PartialDB as Attachment } from './attachment.js';
 
-export type DatabaseSchema = Organisation & Department & Account & Session & Mfa & Invite & SigninAttempt & Audit & Messaging;
+export type DatabaseSchema = Organisation & Department & Account & Session & Mfa & Invite & SigninAttempt & Audit & Messaging & Cases & Phishing & Backup & Attachment;

@@ -35,6 +35,8 @@ export interface ConversationTable {
   last_seq: number;
   /** Application messages of older epochs are refused: a commit at this epoch removed devices that hold their keys. */
   min_send_epoch: number;
+  /** Application messages older than this many seconds are deleted (null: kept). */
+  expiry_seconds?: number | null;
 }
 export interface ConversationMemberTable {
   conversation_id: string;

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { createDepartment, systemActor } from '@consilium/server';
+// Verification is an admin's act with evidence; the service function is how a seed sets it.
+import { setVerification } from '../packages/server/src/accounts/service.js';
+import { validateCaseBundle } from '../packages/web/src/cases/fhir-export.js';
+import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer } from './support.js';
+
+let server: E2eServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startE2eServer();
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const WAIT = { timeout: 20_000 };
+const shot = (page: Page, name: string) => (process.env.E2E_SCREENSHOTS ? page.screenshot({ path: `/tmp/cases-${name}.png`, fullPage: true }) : undefined);
+
+async function newPage(problems: string[][]): Promise<Page> {
+  const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+  problems.push(watchConsole(page));
+  return page;
+}
+
+describe('patient cases in Chromium', () => {
+  it('an urgent consult pages the on-call cardiologist, who reads the SBAR, accepts and answers', async () => {
+    const { org, accounts } = await seedColleagues(server, 'E2E Cases Hospital', [
+      { email: 'admin@e2e-cases.test', displayName: 'Ada Admin', role: 'admin' },
+      { email: 'alice@e2e-cases.test', displayName: 'Dr Alice Ward', role: 'clinician' },
+      { email: 'bob@e2e-cases.test', displayName: 'Dr Bob Lane', role: 'clinician' },
+    ]);
+    await createDepartment(server.deps, systemActor(org.id), 'Cardiology');
+    for (const account of accounts.slice(1)) {
+      await setVerification(server.deps, systemActor(org.id), account.id, {
+        level: 'licence_verified',
+        register: 'BIG',
+        licenceNumber: `19${account.id.slice(0, 8)}`,
+        evidence: 'BIG register lookup (synthetic)',
+      });
+    }
+    const problems: string[][] = [];
+    const [adminPage, alice, bob] = [await newPage(problems), await newPage(problems), await newPage(problems)] as [Page, Page, Page];
+
+    // The admin puts Dr Bob Lane on call for cardiology, step 1.
+    await signInFirstTime(adminPage, server.origin, 'admin@e2e-cases.test');
+    await adminPage.getByRole('link', { name: 'Admin' }).click();
+    await adminPage.getByRole('link', { name: 'On call' }).click();
+    await adminPage.getByLabel('Department', { exact: true }).selectOption({ label: 'Cardiology' });
+    await adminPage.getByText('Nobody is on call for this department.').waitFor(WAIT);
+    await adminPage.getByLabel('Person', { exact: true }).selectOption({ label: 'Dr Bob Lane' });
+    await adminPage.getByLabel('Step', { exact: true }).fill('1');
+    await adminPage.getByRole('button', { name: 'Add to roster' }).click();
+    await adminPage.getByRole('button', { name: 'Save roster' }).click();
+    await adminPage.getByText('Roster saved. On call now: step 1: Dr Bob Lane.').waitFor(WAIT);
+    await shot(adminPage, 'roster');
+
+    // Both clinicians have set up their devices (key packages published) before the consult.
+    for (const [page, email] of [
+      [alice, 'alice@e2e-cases.test'],
+      [bob, 'bob@e2e-cases.test'],
+    ] as const) {
+      await signInFirstTime(page, server.origin, email);
+      await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
+    }
+
+    // Alice asks cardiology, urgently, and sees who she pages before she sends.
+    await alice.getByRole('link', { name: 'Cases' }).click();
+    await alice.getByRole('heading', { name: 'Cases' }).waitFor(WAIT);
+    await alice.getByRole('button', { name: 'New consult' }).click();
+    await alice.getByLabel('Specialty').selectOption({ label: 'Cardiology' });
+    await alice.getByRole('list', { name: 'On call now for Cardiology' }).getByText('Step 1: Dr Bob Lane').waitFor(WAIT);
+    await alice.getByRole('radio', { name: /^Urgent/ }).check();
+    await alice.getByText('must be explicitly accepted').waitFor();
+    await alice.getByLabel('Initials').fill('J.D.');
+    await alice.getByLabel('Age band').selectOption('60-69');
+    await alice.getByLabel('Sex', { exact: true }).selectOption('M');
+    await alice.getByLabel('Local identifier (optional)').fill('MRN-0042');
+    await alice.getByLabel('Situation').fill('Chest pain for 2 hours, sweating');
+    await alice.getByLabel('Background').fill('Type 2 diabetes, smoker');
+    await alice.getByLabel('Assessment').fill('ST elevation V2-V4');
+    await alice.getByLabel('Recommendation / question').fill('Primary PCI now?');
+    await shot(alice, 'new-consult');
+    await alice.getByRole('button', { name: 'Page urgent consult' }).click();
+    await alice.getByRole('heading', { name: 'Consult to Cardiology' }).waitFor(WAIT);
+    await alice.getByText('Paging · step 1 of 1').waitFor(WAIT);
+    const consultCard = alice.locator('.case-consult');
+    await consultCard.getByText('Primary PCI now?').waitFor(WAIT);
+
+    // Bob is paged: the top bar counts it, "Needs me" lists it.
+    const count = bob.getByTestId('cases-awaiting-count');
+    await expect.poll(() => count.textContent(), WAIT).toMatch(/^1/);
+    await bob.getByRole('link', { name: /^Cases/ }).click();
+    await bob.getByRole('tab', { name: 'Needs me', selected: true }).waitFor(WAIT);
+    const row = bob.getByRole('link', { name: /Cardiology/ });
+    await row.getByText('Needs your response').waitFor(WAIT);
+    await row.getByText('Paging step 1 of 1').waitFor();
+    await shot(bob, 'needs-me');
+    await row.click();
+
+    // The page is impossible to miss, and the SBAR is decrypted on Bob's device.
+    const alert = bob.getByRole('alert').filter({ hasText: 'you are being paged by Dr Alice Ward' });
+    await alert.waitFor(WAIT);
+    const sbar = bob.locator('.case-consult');
+    await sbar.getByText('Chest pain for 2 hours, sweating').waitFor(WAIT);
+    expect(await sbar.getByText('ST elevation V2-V4').count()).toBe(1);
+    expect(await sbar.getByText('MRN-0042').count()).toBe(1);
+    await shot(bob, 'paged');
+    await alert.getByRole('button', { name: 'Accept' }).click();
+    await bob.locator('.case-paging').getByText('Accepted by Dr Bob Lane').waitFor(WAIT);
+    expect(await bob.getByText('you are being paged').count()).toBe(0);
+
+    // Bob answers in the encrypted thread and marks the consult answered.
+    await bob.getByLabel('Message', { exact: true }).fill('Activating the cath lab: bring him to room 2 now.');
+    await bob.getByRole('button', { name: 'Send', exact: true }).click();
+    await bob.locator('.message-own', { hasText: 'Activating the cath lab' }).locator('.message-status', { hasText: 'Sent' }).waitFor(WAIT);
+    await bob.getByRole('button', { name: 'Mark answered' }).click();
+    await bob.getByText('Marked as answered.').waitFor(WAIT);
+
+    // Alice sees who accepted and the answer, pushed to her.
+    await alice.locator('.case-paging').getByText('by Dr Bob Lane').waitFor(WAIT);
+    await alice.locator('.message:not(.message-own)', { hasText: 'Activating the cath lab: bring him to room 2 now.' }).waitFor(WAIT);
+    await alice.locator('.case-badges').getByText('Answered').waitFor(WAIT);
+    // The header is shown as a labelled card, not as its JSON.
+    expect(await alice.locator('.thread-messages').getByText('"case.header"').count()).toBe(0);
+    await shot(alice, 'answered');
+
+    // Alice closes the case with an outcome and exports it as a FHIR bundle (audited first).
+    await alice.getByRole('button', { name: 'Close case' }).click();
+    await alice.getByLabel('Outcome summary').fill('Primary PCI to LAD, transferred to CCU.');
+    await alice.getByRole('button', { name: 'Send outcome and close' }).click();
+    await alice.locator('.case-badges').getByText('Closed').waitFor(WAIT);
+    await alice.locator('.case-outcome').getByText('Primary PCI to LAD, transferred to CCU.').waitFor(WAIT);
+    const [download] = await Promise.all([alice.waitForEvent('download', WAIT), alice.getByRole('button', { name: 'Export to record (FHIR)' }).click()]);
+    const bundle = JSON.parse(readFileSync((await download.path())!, 'utf8')) as unknown;
+    const checked = validateCaseBundle(bundle);
+    expect(checked.ok).toBe(true);
+    expect(JSON.stringify(bundle)).toContain('Situation: Chest pain for 2 hours, sweating');
+    expect(JSON.stringify(bundle)).toContain('Activating the cath lab');
+    await alice.getByText(/^Exported \d+ FHIR resources/).waitFor(WAIT);
+    await bob.locator('.case-outcome').getByText('Primary PCI to LAD, transferred to CCU.').waitFor(WAIT);
+
+    // The case lives on the Cases page, not in the conversation list.
+    await bob.getByRole('link', { name: 'Conversations' }).click();
+    await bob.getByText('No conversations yet').waitFor(WAIT);
+
+    expect(problems.flat()).toEqual([]);
+    for (const page of [adminPage, alice, bob]) await page.context().close();
+  }, 240_000);
+});

@@ -1,0 +1,23 @@
+import { inTransaction, iso, type Deps } from '../deps.js';
+import { auditEvent, recordAudit, systemActor } from '../audit/record.js';
+import * as store from './store.js';
+
+/**
+ * Deletes the stored ciphertext of closed cases whose retention period has run out (organisation
+ * policy). The case record and its audit trail stay: NEN 7513 keeps who did what for years, and the
+ * content lives on in the hospital record the case was exported to.
+ */
+export async function purgeExpiredCases(deps: Deps, limit = 50): Promise<number> {
+  const due = await store.casesDueForPurge(deps.db, iso(deps.now()), limit);
+  for (const c of due) {
+    await inTransaction(deps, async (tx) => {
+      const messages = await store.deleteCaseCiphertext(tx.db, c.id);
+      await store.updateCase(tx.db, c.id, { purged_at: iso(tx.now()) });
+      await recordAudit(
+        tx,
+        auditEvent(tx, systemActor(c.organisation_id), 'case.purged', 'D', { caseId: c.id, entity: { type: 'case', id: c.id }, purposeOfUse: 'HOPERAT', detail: { messages } }),
+      );
+    });
+  }
+  return due.length;
+}
