@@ -7,6 +7,7 @@ import { SignInPage } from '../auth/SignInPage';
 import { SecondFactorPage } from '../auth/SecondFactorPage';
 import { FactorSetupPage } from '../auth/FactorSetupPage';
 import { InvitePage } from '../invite/InvitePage';
+import { PatientInvitePage } from '../patients/PatientInvitePage';
 import { AppShell } from '../shell/AppShell';
 import { LoadingScreen } from '../ui/LoadingScreen';
 import { describeError } from '../ui/error-text';
@@ -128,6 +129,7 @@ export function App() {
   };
 
   if (route.name === 'invite') return <InvitePage token={route.token} onAccepted={handleInviteAccepted} />;
+  if (route.name === 'patient-invite') return <PatientInvitePage token={route.token} onAccepted={handleInviteAccepted} />;
 
   switch (session.kind) {
     case 'loading':

@@ -14,6 +14,7 @@ export type Route =
   | { name: 'security' }
   | { name: 'admin'; tab: AdminTab }
   | { name: 'invite'; token: string }
+  | { name: 'patient-invite'; token: string }
   | { name: 'not-found' };
 
 const isAdminTab = (value: string | undefined): value is AdminTab => adminTabs.some((tab) => tab === value);
@@ -33,6 +34,7 @@ export function parseRoute(hash: string): Route {
     if (isAdminTab(second)) return { name: 'admin', tab: second };
   }
   if (first === 'invite' && second && rest.length === 0) return { name: 'invite', token: decodeURIComponent(second) };
+  if (first === 'patient' && second && rest.length === 0) return { name: 'patient-invite', token: decodeURIComponent(second) };
   return { name: 'not-found' };
 }
 
@@ -57,6 +59,8 @@ export function routeHref(route: Route): string {
       return `#/admin/${route.tab}`;
     case 'invite':
       return `#/invite/${encodeURIComponent(route.token)}`;
+    case 'patient-invite':
+      return `#/patient/${encodeURIComponent(route.token)}`;
   }
 }
 

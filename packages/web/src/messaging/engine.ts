@@ -8,11 +8,12 @@
  * STALE_EPOCH; own messages are never fed back; per conversation, work runs one at a time.
  */
 import * as mls from '@consilium/crypto/mls';
-import type { Conversation, Device, OpenCaseBody, PendingWelcome, ServerFrame, StoredMessage, SubmitMessageBody, SubmittedMessage } from '@consilium/protocol';
+import type { Conversation, CreatedPatientInvite, Device, OpenCaseBody, PendingWelcome, ServerFrame, StoredMessage, SubmitMessageBody, SubmittedMessage } from '@consilium/protocol';
 import { ApiError } from '../api/client';
 import { listSessions as listServerSessions } from '../api/me';
 import * as serverApi from '../api/messaging';
 import { openCase } from '../api/cases';
+import { createPatientInvite } from '../api/patients';
 import { decodeMessageContent, encodeMessageContent, type AttachmentDescriptor } from '@consilium/protocol';
 import { forgetOpenedAttachments } from '../attachments/vault';
 import { KeyTransparency } from './key-transparency';
@@ -87,7 +88,7 @@ function guarded<T extends Record<string, AnyFunction>>(functions: T, stopped: (
 export class Messenger {
   private readonly api = guarded({ ...serverApi }, () => this.stopped);
   private readonly listSessions = guarded({ listServerSessions }, () => this.stopped).listServerSessions;
-  private readonly caseApi = guarded({ openCase }, () => this.stopped);
+  private readonly caseApi = guarded({ openCase, createPatientInvite }, () => this.stopped);
   private readonly caseListeners = new Set<(caseId: string) => void>();
   private readonly keyLog = new KeyTransparency(this.api);
   private key!: CryptoKey;
@@ -175,12 +176,14 @@ export class Messenger {
       await Promise.all(this.conversations.map((c) => this.sync(c.id)));
       await this.topUpKeyPackages();
       await this.reconcileAll();
+      await this.expireLocal();
       // Nobody is told when a colleague registers a new device: look again every minute.
       this.reconcileTimer = setInterval(
         () =>
           void this.checkOwnDevices()
             .then(() => this.refreshConversations())
             .then(() => this.reconcileAll())
+            .then(() => this.expireLocal())
             .catch(() => undefined),
         RECONCILE_EVERY_MS,
       );
@@ -318,6 +321,27 @@ export class Messenger {
     this.publish();
   }
 
+  /**
+   * Disappearing messages on this device: deletes the decrypted copies older than their
+   * conversation's expiry (the server deletes its ciphertext on its own sweep). Runs at start, on
+   * resync and every minute, never from inside a conversation's queue (it takes each queue itself).
+   */
+  private async expireLocal(): Promise<void> {
+    const now = Date.now();
+    for (const c of this.conversations) {
+      const group = this.groups.get(c.id);
+      if (!group || c.expirySeconds === null) continue;
+      const cutoff = now - c.expirySeconds * 1000;
+      const expired = (m: ThreadMessage) => m.status !== 'sending' && m.status !== 'failed' && Date.parse(m.at) < cutoff;
+      if (!group.messages.some(expired)) continue;
+      await this.serial(c.id, async () => {
+        group.messages = group.messages.filter((m) => !expired(m));
+        await this.save(c.id, group);
+      });
+      this.publish();
+    }
+  }
+
   private recordKey = (conversationId: string) => `conversation:${this.accountId}:${this.secrets.identity.deviceId}:${conversationId}`;
 
   private async loadGroups(): Promise<void> {
@@ -379,6 +403,16 @@ export class Messenger {
     await this.startGroup(id, detail.conversation.members.map((m) => m.accountId).filter((a) => a !== this.accountId));
     await this.send(id, header);
     return id;
+  }
+
+  /**
+   * Opens a patient conversation with an invitation: the group starts with this person's devices;
+   * the patient's device is added (by reconciliation) once they have joined and signed in.
+   */
+  async invitePatient(label: string): Promise<CreatedPatientInvite> {
+    const created = await this.caseApi.createPatientInvite(label);
+    await this.startGroup(created.invite.conversationId, []);
+    return created;
   }
 
   /** Called with a case id whenever the server says a case of this account changed (paged, accepted, closed). */
@@ -808,6 +842,7 @@ export class Messenger {
     await this.joinWelcomes();
     await Promise.all(this.conversations.map((c) => this.sync(c.id)));
     await this.reconcileAll();
+    await this.expireLocal();
   }
 }
 

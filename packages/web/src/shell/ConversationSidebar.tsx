@@ -2,12 +2,18 @@ import { useState } from 'react';
 import { routeHref } from '../app/route';
 import { useMessengerSnapshot } from '../messaging/MessengerProvider';
 import { NewConversationDialog } from '../messaging/NewConversationDialog';
+import { InvitePatientDialog } from '../patients/InvitePatientDialog';
+import { useActiveSession } from '../app/active-session';
 import { formatDateTime } from '../ui/format';
 
 /** The conversation list, newest activity first, with unread counts. */
 export function ConversationSidebar({ openId }: { openId: string | null }) {
   const snapshot = useMessengerSnapshot();
   const [composing, setComposing] = useState(false);
+  const [invitingPatient, setInvitingPatient] = useState(false);
+  const { me } = useActiveSession();
+  const isPatient = me.account.role === 'patient';
+  const mayInvitePatients = !isPatient && me.account.verificationLevel !== 'unverified';
   // Cases live on the Cases page, with their header, paging and status.
   const conversations = snapshot.conversations.filter((c) => c.kind !== 'case');
 
@@ -17,10 +23,18 @@ export function ConversationSidebar({ openId }: { openId: string | null }) {
         <h1 id="conversations-heading" className="sidebar-heading">
           Conversations
         </h1>
-        <button type="button" className="button button-primary button-small" disabled={snapshot.phase !== 'ready'} onClick={() => setComposing(true)}>
-          New conversation
-        </button>
+        {!isPatient && (
+          <button type="button" className="button button-primary button-small" disabled={snapshot.phase !== 'ready'} onClick={() => setComposing(true)}>
+            New conversation
+          </button>
+        )}
       </div>
+      {mayInvitePatients && (
+        <button type="button" className="link-button small" disabled={snapshot.phase !== 'ready'} onClick={() => setInvitingPatient(true)}>
+          Invite a patient
+        </button>
+      )}
+      {invitingPatient && <InvitePatientDialog onClose={() => setInvitingPatient(false)} />}
       {snapshot.phase === 'starting' && <p className="muted small">Setting up secure messaging on this device…</p>}
       {snapshot.phase === 'elsewhere' && (
         <p className="notice">Consilium is open in another tab of this browser. Messaging runs there; close that tab to use it here.</p>

@@ -29,9 +29,11 @@ export function TopBar({ route }: { route: Route }) {
           Conversations
         </NavLink>
         <CasesNavLink current={route.name === 'cases' || route.name === 'case'} />
-        <NavLink href="#/phishing" current={route.name === 'phishing'}>
-          Report phishing
-        </NavLink>
+        {me.account.role !== 'patient' && (
+          <NavLink href="#/phishing" current={route.name === 'phishing'}>
+            Report phishing
+          </NavLink>
+        )}
         {(me.account.role === 'admin' || me.account.role === 'security_officer') && (
           <NavLink href="#/security" current={route.name === 'security'}>
             Phishing dashboard
