@@ -63,23 +63,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     throw err;
   });
   const work = path.join(config.dataDir, `.backup-work-${runId}`);
-  await store.insertRun(deps.db, {
-    id: runId,
-    kind: 'backup',
-    target: info.name,
-    started_at: iso(started),
-    finished_at: null,
-    outcome: 'running',
-    snapshot_id: null,
-    seq: null,
-    manifest_hash: null,
-    bytes_written: 0,
-    bytes_total: 0,
-    files: 0,
-    duration_ms: null,
-    problems: 0,
-    detail: '{}',
-  });
+  await store.insertStartedRun(deps.db, runId, 'backup', info.name, iso(started));
   try {
     // Work directories of runs that were killed: the lock is ours now, so nothing else uses them.
     for (const d of await readdir(config.dataDir)) if (d.startsWith('.backup-work-')) await rm(path.join(config.dataDir, d), { recursive: true, force: true });

@@ -28,23 +28,7 @@ export async function recordedFor(deps: Deps, target: string): Promise<RecordedS
 
 async function startRun(deps: Deps, kind: 'verify' | 'drill', target: string): Promise<string> {
   const id = randomUUID();
-  await store.insertRun(deps.db, {
-    id,
-    kind,
-    target,
-    started_at: iso(deps.now()),
-    finished_at: null,
-    outcome: 'running',
-    snapshot_id: null,
-    seq: null,
-    manifest_hash: null,
-    bytes_written: 0,
-    bytes_total: 0,
-    files: 0,
-    duration_ms: null,
-    problems: 0,
-    detail: '{}',
-  });
+  await store.insertStartedRun(deps.db, id, kind, target, iso(deps.now()));
   return id;
 }
 

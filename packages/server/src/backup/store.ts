@@ -8,6 +8,27 @@ export async function insertRun(db: Db, row: Insertable<BackupRunTable>): Promis
   await db.insertInto('backup_run').values(row).execute();
 }
 
+/** Records a run as it starts; its outcome and figures are filled in when it ends. */
+export async function insertStartedRun(db: Db, id: string, kind: BackupRunTable['kind'], target: string, startedAt: string): Promise<void> {
+  await insertRun(db, {
+    id,
+    kind,
+    target,
+    started_at: startedAt,
+    finished_at: null,
+    outcome: 'running',
+    snapshot_id: null,
+    seq: null,
+    manifest_hash: null,
+    bytes_written: 0,
+    bytes_total: 0,
+    files: 0,
+    duration_ms: null,
+    problems: 0,
+    detail: '{}',
+  });
+}
+
 export async function updateRun(db: Db, id: string, fields: Updateable<BackupRunTable>): Promise<void> {
   await db.updateTable('backup_run').set(fields).where('id', '=', id).execute();
 }
