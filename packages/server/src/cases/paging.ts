@@ -18,6 +18,14 @@ import * as store from './store.js';
 
 type Page = CasePageTable;
 
+/**
+ * The audit fields every case event carries: the pseudonymous case id, and the case's organisation
+ * (the timer loop acts as the system, which has none of its own).
+ */
+export function caseAuditFields(caseRow: Pick<PatientCaseTable, 'id' | 'organisation_id'>) {
+  return { organisationId: caseRow.organisation_id, caseId: caseRow.id, entity: { type: 'case', id: caseRow.id }, purposeOfUse: 'TREAT' as const };
+}
+
 /** Starts paging step one of `chain` (inside the transaction that opens the case). */
 export async function startPage(tx: Deps, caseRow: PatientCaseTable, chain: ChainStep[], actor: Actor, notices: CaseNotices): Promise<void> {
   const now = tx.now();
@@ -56,10 +64,7 @@ async function notifyStep(tx: Deps, caseRow: PatientCaseTable, step: number, act
   await recordAudit(
     tx,
     auditEvent(tx, actor, type, 'E', {
-      organisationId: caseRow.organisation_id,
-      caseId: caseRow.id,
-      entity: { type: 'case', id: caseRow.id },
-      purposeOfUse: 'TREAT',
+      ...caseAuditFields(caseRow),
       detail: { step, urgency: caseRow.urgency, notified: targets.map((t) => t.account_id).join(',') },
     }),
   );
@@ -81,7 +86,7 @@ async function escalate(tx: Deps, page: Page, caseRow: PatientCaseTable, actor: 
   const now = tx.now();
   const policy = await casePolicy(tx.db, caseRow.organisation_id);
   const target = toStep ?? (await nextStep(tx, caseRow.id, Number(page.step)));
-  const base = { organisationId: caseRow.organisation_id, caseId: caseRow.id, entity: { type: 'case', id: caseRow.id }, purposeOfUse: 'TREAT' as const };
+  const base = caseAuditFields(caseRow);
   if (target === null) {
     const ok = await store.updatePage(tx.db, caseRow.id, Number(page.version), { state: 'unanswered', next_action_at: null });
     if (!ok) return false;
@@ -140,9 +145,6 @@ async function livePage(tx: Deps, caseId: string): Promise<Page> {
   return page;
 }
 
-function pageBase(caseRow: PatientCaseTable) {
-  return { organisationId: caseRow.organisation_id, caseId: caseRow.id, entity: { type: 'case', id: caseRow.id }, purposeOfUse: 'TREAT' as const };
-}
 
 /** Only an explicit accept stops paging (reading the consult does not). Anyone on the chain may accept. */
 export async function acceptPage(tx: Deps, caseRow: PatientCaseTable, actor: Actor, notices: CaseNotices): Promise<void> {
@@ -155,7 +157,7 @@ export async function acceptPage(tx: Deps, caseRow: PatientCaseTable, actor: Act
   if (!(await store.updatePage(tx.db, caseRow.id, Number(page.version), { state: 'accepted', accepted_by: actor.accountId, accepted_at: at, next_action_at: null }))) {
     throw new ConsiliumError('CONFLICT', 'the consult changed meanwhile; look again');
   }
-  await recordAudit(tx, auditEvent(tx, actor, 'case.accepted', 'U', { ...pageBase(caseRow), detail: { step: Number(page.step), late: page.state === 'unanswered' } }));
+  await recordAudit(tx, auditEvent(tx, actor, 'case.accepted', 'U', { ...caseAuditFields(caseRow), detail: { step: Number(page.step), late: page.state === 'unanswered' } }));
   // Every device of everyone involved stops alerting, and the requester sees who took it.
   notices.add([caseRow.opened_by, ...targets.map((t) => t.account_id)]);
 }
@@ -170,7 +172,7 @@ export async function declinePage(tx: Deps, caseRow: PatientCaseTable, actor: Ac
   if (!mine) throw new ConsiliumError('FORBIDDEN', 'you are not being paged for this consult now');
   if (mine.declined_at) throw new ConsiliumError('CONFLICT', 'you already declined');
   await store.markDeclined(tx.db, caseRow.id, Number(page.step), actor.accountId!, iso(tx.now()));
-  await recordAudit(tx, auditEvent(tx, actor, 'case.declined', 'U', { ...pageBase(caseRow), detail: { step: Number(page.step) } }));
+  await recordAudit(tx, auditEvent(tx, actor, 'case.declined', 'U', { ...caseAuditFields(caseRow), detail: { step: Number(page.step) } }));
   if (onStep.every((t) => t.account_id === actor.accountId || t.declined_at)) {
     if (!(await escalate(tx, page, caseRow, actor, notices, 'declined'))) throw new ConsiliumError('CONFLICT', 'the consult changed meanwhile; look again');
   } else {

@@ -13,12 +13,11 @@ import { assertDeviceBudget, conversationForMember, describeConversation } from 
 import type { PatientCaseTable } from '../db/schema/cases.js';
 import { currentChain } from './oncall.js';
 import { casePolicy } from './policy.js';
-import { acceptPage, cancelPage, declinePage, escalatePage, startPage } from './paging.js';
+import { acceptPage, cancelPage, caseAuditFields, declinePage, escalatePage, startPage } from './paging.js';
 import { CaseNotices } from './notify.js';
 import * as store from './store.js';
 import { defaultExpirySeconds } from '../retention/expiry.js';
 
-const caseEvent = (row: Pick<PatientCaseTable, 'id'>) => ({ caseId: row.id, entity: { type: 'case', id: row.id }, purposeOfUse: 'TREAT' as const });
 
 function assertVerified(account: Parameters<typeof mayJoinPatientConversations>[0] & { display_name: string }, who: 'you' | 'colleague'): void {
   if (mayJoinPatientConversations(account)) return;
@@ -110,7 +109,7 @@ export async function openCase(deps: Deps, auth: AuthenticatedSession, actor: Ac
     await recordAudit(
       tx,
       auditEvent(tx, actor, 'case.opened', 'C', {
-        ...caseEvent(caseRow),
+        ...caseAuditFields(caseRow),
         detail: { urgency: body.urgency, departmentId: department.id, members: members.length + 1 },
       }),
     );
@@ -222,7 +221,7 @@ export const markAnswered = (deps: Deps, auth: AuthenticatedSession, actor: Acto
     if (row.opened_by === auth.account.id) throw new ConsiliumError('FORBIDDEN', 'the requester does not answer their own consult');
     if (row.status === 'answered') return;
     await store.updateCase(tx.db, row.id, { status: 'answered', answered_at: iso(tx.now()) });
-    await recordAudit(tx, auditEvent(tx, actor, 'case.answered', 'U', caseEvent(row)));
+    await recordAudit(tx, auditEvent(tx, actor, 'case.answered', 'U', caseAuditFields(row)));
     notices.add([row.opened_by]);
   });
 
@@ -246,12 +245,12 @@ export const closeCase = (deps: Deps, auth: AuthenticatedSession, actor: Actor, 
       closed_by: auth.account.id,
       purge_after: policy.retentionDaysAfterClose === null ? null : iso(addSeconds(now, policy.retentionDaysAfterClose * 86400)),
     });
-    await recordAudit(tx, auditEvent(tx, actor, 'case.closed', 'U', { ...caseEvent(row), detail: { retentionDays: policy.retentionDaysAfterClose } }));
+    await recordAudit(tx, auditEvent(tx, actor, 'case.closed', 'U', { ...caseAuditFields(row), detail: { retentionDays: policy.retentionDaysAfterClose } }));
     notices.add((await conversations.currentMembers(tx.db, row.id)).map((m) => m.account_id));
   });
 
 /** Records that a client exported a closed case (the FHIR bundle is built on the device). */
 export async function recordExport(deps: Deps, auth: AuthenticatedSession, actor: Actor, id: string, format: string): Promise<void> {
   const row = await caseForMember(deps, auth, id);
-  await recordAudit(deps, auditEvent(deps, actor, 'case.exported', 'R', { ...caseEvent(row), detail: { format } }));
+  await recordAudit(deps, auditEvent(deps, actor, 'case.exported', 'R', { ...caseAuditFields(row), detail: { format } }));
 }
