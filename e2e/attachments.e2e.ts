@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { findImageMetadata } from '../packages/web/src/attachments/image-metadata.js';
 import { FIXTURE_CAMERA, FIXTURE_LATITUDE, latitudeOf, readExif, withGpsExif } from '../packages/web/src/attachments/exif-fixture.js';
-import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer } from './support.js';
+import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, WAIT } from './support.js';
 
 // The media vault in Chromium: images lose their EXIF/GPS metadata by being re-encoded through
 // a canvas (proved on a JPEG that carries GPS tags, written by piexifjs), and one clinician sends
@@ -23,7 +23,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const WAIT = { timeout: 20_000 };
 const shot = (page: Page, name: string) => (process.env.E2E_SCREENSHOTS ? page.screenshot({ path: `/tmp/attachments-${name}.png`, fullPage: true }) : undefined);
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const fromB64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));

@@ -5,7 +5,7 @@ import { createDepartment, systemActor } from '@consilium/server';
 // Verification is an admin's act with evidence; the service function is how a seed sets it.
 import { setVerification } from '../packages/server/src/accounts/service.js';
 import { validateCaseBundle } from '../packages/web/src/cases/fhir-export.js';
-import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer } from './support.js';
+import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, WAIT } from './support.js';
 
 let server: E2eServer;
 let browser: Browser;
@@ -19,7 +19,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const WAIT = { timeout: 20_000 };
 const shot = (page: Page, name: string) => (process.env.E2E_SCREENSHOTS ? page.screenshot({ path: `/tmp/cases-${name}.png`, fullPage: true }) : undefined);
 
 async function newPage(problems: string[][]): Promise<Page> {

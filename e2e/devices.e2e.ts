@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { generate } from 'otplib';
-import { launchChromium, PASSWORD, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer } from './support.js';
+import { launchChromium, PASSWORD, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, send, WAIT } from './support.js';
 
 // A person's devices over time: a new browser is noticed by their other devices and joins their
 // existing conversations (added by a colleague's client); a revoked one loses its leaf.
@@ -18,13 +18,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const WAIT = { timeout: 20_000 };
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByLabel('Message', { exact: true }).fill(text);
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-  await page.locator('.message-own', { hasText: text }).locator('.message-status', { hasText: 'Sent' }).waitFor(WAIT);
-}
 
 async function signInAgain(page: Page, origin: string, email: string, secret: string): Promise<void> {
   await page.goto(origin);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { generate } from 'otplib';
-import { launchChromium, PASSWORD, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer } from './support.js';
+import { launchChromium, PASSWORD, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, send, WAIT } from './support.js';
 
 let server: E2eServer;
 let browser: Browser;
@@ -15,15 +15,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const WAIT = { timeout: 20_000 };
 const shot = (page: Page, name: string) => (process.env.E2E_SCREENSHOTS ? page.screenshot({ path: `/tmp/messaging-${name}.png`, fullPage: true }) : undefined);
 
-/** Types into the composer and sends; waits until the server has given the message its sequence number. */
-async function send(page: Page, text: string, shown = text): Promise<void> {
-  await page.getByLabel('Message', { exact: true }).fill(text);
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-  await page.locator('.message-own', { hasText: shown }).locator('.message-status', { hasText: 'Sent' }).waitFor(WAIT);
-}
 
 describe('messaging in Chromium', () => {
   it('two clinicians exchange end-to-end encrypted messages in a direct conversation', async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { systemActor } from '@consilium/server';
 import { setVerification } from '../packages/server/src/accounts/service.js';
-import { launchChromium, PASSWORD, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer } from './support.js';
+import { launchChromium, PASSWORD, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, send, WAIT } from './support.js';
 
 // A clinician invites a patient into a private conversation: a link for the patient, a code said in
 // person. The patient's account reaches that conversation and nothing else.
@@ -19,13 +19,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const WAIT = { timeout: 20_000 };
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByLabel('Message', { exact: true }).fill(text);
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-  await page.locator('.message-own', { hasText: text }).locator('.message-status', { hasText: 'Sent' }).waitFor(WAIT);
-}
 
 describe('patients in Chromium', () => {
   it('a clinician invites a patient with a link and a code; they talk end to end encrypted', async () => {

@@ -9,6 +9,19 @@ import type { Role } from '@consilium/protocol';
 
 export const PASSWORD = 'e2e password for a fictional doctor';
 
+/** How long a browser test waits for something the other side does (a push, a Welcome, a re-render). */
+export const WAIT = { timeout: 20_000 };
+
+/**
+ * Types into the composer and sends; waits until the server has given the message its sequence
+ * number. `shown` is the text as rendered, when markup changes it.
+ */
+export async function send(page: Page, text: string, shown = text): Promise<void> {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.locator('.message-own', { hasText: shown }).locator('.message-status', { hasText: 'Sent' }).waitFor(WAIT);
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
