@@ -122,6 +122,8 @@ export const Conversation = z.strictObject({
   ackedSeq: z.number().int(),
   /** Messages disappear this many seconds after they were sent (server and devices); null keeps them. */
   expirySeconds: z.number().int().nullable(),
+  /** Set by an admin of a group; null shows the members' names. */
+  title: z.string().nullable(),
   members: z.array(ConversationMember),
 });
 export type Conversation = z.infer<typeof Conversation>;
@@ -138,6 +140,29 @@ export const MessageParams = z.strictObject({ id: Id, seq: z.coerce.number().int
 export const AddMembersBody = z.strictObject({ accountIds: z.array(Id).min(1).max(100) });
 export type AddMembersBody = z.infer<typeof AddMembersBody>;
 export const MemberParams = z.strictObject({ id: Id, accountId: Id });
+
+export const MAX_CONVERSATION_TITLE = 100;
+/** A group's title (admins only), or null to clear it. Titles are metadata the server stores in clear. */
+export const SetTitleBody = z.strictObject({ title: z.string().trim().min(1).max(MAX_CONVERSATION_TITLE).nullable() });
+export type SetTitleBody = z.infer<typeof SetTitleBody>;
+
+/**
+ * Receipts (issue 3): per current member, how far their devices have acknowledged ("delivered":
+ * the highest cursor of any of their devices) and how far they have read (a per-account marker the
+ * client posts while the thread is on screen). Sequence numbers only: the server knows delivery
+ * and read state, never what was read.
+ */
+export const ReadBody = z.strictObject({ seq: z.number().int().nonnegative() });
+export type ReadBody = z.infer<typeof ReadBody>;
+export const MemberReceipt = z.strictObject({
+  accountId: Id,
+  deliveredSeq: z.number().int().nonnegative(),
+  readSeq: z.number().int().nonnegative(),
+  readAt: Timestamp.nullable(),
+});
+export type MemberReceipt = z.infer<typeof MemberReceipt>;
+export const ReceiptList = z.strictObject({ conversationId: Id, receipts: z.array(MemberReceipt) });
+export type ReceiptList = z.infer<typeof ReceiptList>;
 
 export const MessageKind = z.enum(['commit', 'application']);
 export type MessageKind = z.infer<typeof MessageKind>;
@@ -217,6 +242,8 @@ export const ServerFrame = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('case'), caseId: Id }),
   /** A colleague in one of this device's conversations gained or lost a device: reconcile the groups. */
   z.strictObject({ type: z.literal('peers') }),
+  /** Delivery or read state changed in a conversation: every current member's receipt (coalesced, at most a few a second). */
+  z.strictObject({ type: z.literal('receipts'), conversationId: Id, receipts: z.array(MemberReceipt) }),
   /** The server dropped notifications for a slow socket: fetch every conversation from its cursor. */
   z.strictObject({ type: z.literal('resync') }),
   z.strictObject({ type: z.literal('pong'), id: z.string().optional() }),

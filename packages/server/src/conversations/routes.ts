@@ -12,6 +12,9 @@ import {
   MessagePage,
   MessagesQuery,
   Ok,
+  ReadBody,
+  ReceiptList,
+  SetTitleBody,
   SubmitMessageBody,
   SubmittedMessage,
   WelcomeList,
@@ -23,6 +26,7 @@ import { hotPathLogging } from '../http/logging.js';
 import * as conversations from './service.js';
 import * as delivery from '../delivery/service.js';
 import { searchDirectory } from './directory.js';
+import { listReceipts, markRead } from './receipts.js';
 
 export function conversationRoutes(app: ZodApp, deps: Deps): void {
   const base = `${API_PREFIX}/conversations`;
@@ -63,6 +67,27 @@ export function conversationRoutes(app: ZodApp, deps: Deps): void {
     { config: { access: 'member' }, schema: { tags: ['conversations'], params: MemberParams, response: { 200: Ok, ...errorResponses } } },
     async (request) => {
       await conversations.removeMember(deps, authOf(request), actorOf(request), request.params.id, request.params.accountId);
+      return { ok: true as const };
+    },
+  );
+
+  app.put(
+    `${base}/:id/title`,
+    { config: { access: 'member' }, schema: { tags: ['conversations'], params: IdParams, body: SetTitleBody, response: { 200: Conversation, ...errorResponses } } },
+    async (request) => conversations.setTitle(deps, authOf(request), actorOf(request), request.params.id, request.body.title),
+  );
+
+  app.get(
+    `${base}/:id/receipts`,
+    { config: { access: 'member' }, schema: { tags: ['conversations'], params: IdParams, response: { 200: ReceiptList, ...errorResponses } } },
+    async (request) => listReceipts(deps, authOf(request), request.params.id),
+  );
+
+  app.post(
+    `${base}/:id/read`,
+    { config: { access: 'member' }, ...hotPathLogging, schema: { tags: ['conversations'], params: IdParams, body: ReadBody, response: { 200: Ok, ...errorResponses } } },
+    async (request) => {
+      await markRead(deps, authOf(request), request.params.id, request.body.seq);
       return { ok: true as const };
     },
   );

@@ -81,6 +81,7 @@ export async function describeConversation(deps: Deps, row: ConversationTable, d
     lastSeq: Number(row.last_seq),
     ackedSeq: Number(cursor?.acked_seq ?? 0),
     expirySeconds: row.expiry_seconds === null || row.expiry_seconds === undefined ? null : Number(row.expiry_seconds),
+    title: row.title ?? null,
     members: members.map((m) => ({
       accountId: m.account_id,
       displayName: m.display_name,
@@ -116,6 +117,18 @@ async function assertConversationAdmin(deps: Deps, auth: AuthenticatedSession, r
   if (row.kind === 'direct') throw new ConsiliumError('FORBIDDEN', 'a direct conversation has fixed members; start a group instead');
 }
 
+/** Names a group (its admins only); null clears the name. */
+export async function setTitle(deps: Deps, auth: AuthenticatedSession, actor: Actor, id: string, title: string | null): Promise<Conversation> {
+  const row = await conversationForMember(deps, auth, id);
+  if (row.kind !== 'group') throw new ConsiliumError('FORBIDDEN', 'only groups have titles');
+  await assertConversationAdmin(deps, auth, row);
+  await inTransaction(deps, async (tx) => {
+    await tx.db.updateTable('conversation').set({ title }).where('id', '=', id).execute();
+    await recordAudit(tx, auditEvent(tx, actor, 'conversation.title_set', 'U', { entity: { type: 'conversation', id }, detail: { cleared: title === null } }));
+  });
+  return describeConversation(deps, { ...row, title }, auth.session.device_id);
+}
+
 /** Records new members; the caller's device then adds their devices with a commit. */
 export async function addMembers(deps: Deps, auth: AuthenticatedSession, actor: Actor, id: string, body: AddMembersBody): Promise<Conversation> {
   const row = await conversationForMember(deps, auth, id);
@@ -147,6 +160,11 @@ export async function removeMember(deps: Deps, auth: AuthenticatedSession, actor
     if (!(await store.removeMember(tx.db, id, accountId, iso(tx.now())))) throw notFound('member');
     const devices = (await store.liveDevices(tx.db, id)).filter((d) => d.account_id === accountId).map((d) => d.device_id);
     await store.markDevicesRemoved(tx.db, id, devices, Number(fresh!.last_seq));
+    // A group whose last admin left would be frozen: its longest-standing member becomes admin.
+    const remaining = await tx.db.selectFrom('conversation_member').select(['account_id', 'role', 'added_at']).where('conversation_id', '=', id).where('removed_at', 'is', null).orderBy('added_at').orderBy('account_id').execute();
+    if (remaining.length > 0 && !remaining.some((m) => m.role === 'admin')) {
+      await tx.db.updateTable('conversation_member').set({ role: 'admin' }).where('conversation_id', '=', id).where('account_id', '=', remaining[0]!.account_id).execute();
+    }
     await recordAudit(tx, auditEvent(tx, actor, 'conversation.member_removed', 'U', { entity: { type: 'conversation', id }, detail: { accountId, left: accountId === auth.account.id } }));
   });
 }

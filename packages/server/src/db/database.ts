@@ -14,6 +14,7 @@ import * as m005 from './migrations/005-attachments.js';
 import * as m006 from './migrations/006-backups.js';
 import * as m007 from './migrations/007-phishing.js';
 import * as m008 from './migrations/008-audit-perf.js';
+import * as m009 from './migrations/009-receipts.js';
 
 export type Db = Kysely<DatabaseSchema>;
 
@@ -24,7 +25,7 @@ export interface Database {
 }
 
 /** Migrations are compiled in, not read from disk, so the bundle and tests run the same set. */
-const migrations: Record<string, Migration> = { '001-init': m001, '002-audit': m002, '003-messaging': m003, '004-cases': m004, '005-attachments': m005, '006-backups': m006, '007-phishing': m007, '008-audit-perf': m008 };
+const migrations: Record<string, Migration> = { '001-init': m001, '002-audit': m002, '003-messaging': m003, '004-cases': m004, '005-attachments': m005, '006-backups': m006, '007-phishing': m007, '008-audit-perf': m008, '009-receipts': m009 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export function sqlitePath(config: Pick<Config, 'dataDir'>): string {

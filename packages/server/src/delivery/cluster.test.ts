@@ -127,6 +127,25 @@ describe.skipIf(!reachable)('two server nodes sharing one database and one NATS'
     await socket.close();
   });
 
+  it('receipts changed on node B (an ack, a read marker) reach a socket on node A', async () => {
+    const gus = await addPerson(nodeA, org, 'gus');
+    const hal = await addPerson(nodeA, org, 'hal');
+    const gus1 = await MlsDevice.create(nodeA, gus, directory, { name: 'Gus on node A' });
+    const hal1 = await MlsDevice.create(nodeB, hal, directory, { name: 'Hal on node B' });
+    const conversation = await gus1.createConversation('direct', [hal.id]);
+    await hal1.joinWelcomes();
+    const gusSocket = await gus1.socket();
+    await gusSocket.next('ready');
+    const seq = await gus1.send(conversation, 'through A, read on B');
+    await hal1.receive(conversation);
+    await gusSocket.next('receipts', (f) => f.conversationId === conversation && f.receipts.some((r) => r.accountId === hal.id && r.deliveredSeq >= seq));
+    expect((await hal1.client.post(`/api/v1/conversations/${conversation}/read`, { seq })).status).toBe(200);
+    const read = await gusSocket.next('receipts', (f) => f.conversationId === conversation && f.receipts.some((r) => r.accountId === hal.id && r.readSeq === seq));
+    expect(read.receipts.map((r) => r.accountId).sort()).toEqual([gus.id, hal.id].sort());
+    expect(gusSocket.invalidFrames).toEqual([]);
+    await gusSocket.close();
+  });
+
   it('revoking a device on node A closes its socket on node B', async () => {
     const ed = await addPerson(nodeA, org, 'ed');
     const desk = await MlsDevice.create(nodeA, ed, directory, { name: 'Ed desktop (node A)' });

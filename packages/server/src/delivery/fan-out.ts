@@ -4,7 +4,7 @@
  * a notification catches up from its cursor. In-process here; NatsFanOut (nats-fan-out.ts, subjects
  * per device) implements the same port when several nodes share one PostgreSQL.
  */
-import type { StoredMessage } from '@consilium/protocol';
+import type { MemberReceipt, StoredMessage } from '@consilium/protocol';
 
 export type DeliveryEvent =
   /** `message` rides along in-process so one serialised frame serves every socket; it may be absent. */
@@ -15,6 +15,8 @@ export type DeliveryEvent =
   | { type: 'case'; caseId: string }
   /** A colleague sharing a conversation gained or lost a device: bring the groups in line (add or remove leaves). */
   | { type: 'peers' }
+  /** Delivery or read state of a conversation changed: every current member's receipt. */
+  | { type: 'receipts'; conversationId: string; receipts: MemberReceipt[] }
   /** Notifications may have been lost (the node's NATS connection broke): fetch from the cursors. */
   | { type: 'resync' };
 

@@ -22,6 +22,7 @@ import * as conversations from '../conversations/store.js';
 import type { MlsMessageTable } from '../db/schema/messaging.js';
 import type { DeliveryEvent } from './fan-out.js';
 import * as store from './store.js';
+import { receiptBoardOf } from '../conversations/receipts.js';
 
 /** Application messages may be sent in the current epoch or the few before it (the clients keep those secrets). */
 export const PAST_EPOCHS_ACCEPTED = 3;
@@ -201,6 +202,11 @@ export class GroupCommit {
       else m.reject(outcome.err);
     }
     for (const c of cursors) c.resolve();
+    // Acknowledgements move "delivered": the members hear of it in the next receipts frame.
+    if (cursors.length) {
+      const board = receiptBoardOf(this.deps);
+      for (const c of cursors) board.touch(c.conversationId);
+    }
   }
 
   /** The fast path: a few statements for the whole batch. Throws (to fall back) on any database error. */

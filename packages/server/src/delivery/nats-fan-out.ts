@@ -13,6 +13,7 @@
  */
 import { connect, Events, type NatsConnection, type Subscription } from 'nats';
 import { z } from 'zod';
+import { MAX_CONVERSATION_DEVICES, MemberReceipt } from '@consilium/protocol';
 import { InProcessFanOut, type DeliveryEvent, type DeliveryListener, type FanOut } from './fan-out.js';
 
 export const DEVICE_SUBJECT_PREFIX = 'consilium.device.';
@@ -24,6 +25,8 @@ const Notice = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('revoked') }),
   z.strictObject({ t: z.literal('case'), id: z.uuid() }),
   z.strictObject({ t: z.literal('peers') }),
+  /** Receipts are sequence numbers per account (metadata the server holds anyway), never content. */
+  z.strictObject({ t: z.literal('receipts'), c: z.uuid(), r: z.array(MemberReceipt).max(MAX_CONVERSATION_DEVICES) }),
 ]);
 type Notice = z.infer<typeof Notice>;
 
@@ -38,6 +41,8 @@ function noticeOf(event: DeliveryEvent): Notice | null {
       return { t: 'case', id: event.caseId };
     case 'peers':
       return { t: 'peers' };
+    case 'receipts':
+      return { t: 'receipts', c: event.conversationId, r: event.receipts };
     case 'resync':
       // This node's own business (its NATS connection broke), never forwarded.
       return null;
@@ -56,6 +61,8 @@ function eventOf(notice: Notice): DeliveryEvent {
       return { type: notice.t, conversationId: notice.c, seq: notice.s };
     case 'case':
       return { type: 'case', caseId: notice.id };
+    case 'receipts':
+      return { type: 'receipts', conversationId: notice.c, receipts: notice.r };
     case 'revoked':
     case 'peers':
       return { type: notice.t };

@@ -28,7 +28,9 @@ export function frameOf(event: DeliveryEvent): Buffer {
               ? { type: 'case', caseId: event.caseId }
               : event.type === 'peers'
                 ? { type: 'peers' }
-                : { type: 'error', code: 'DEVICE_REVOKED', message: 'this device was revoked' };
+                : event.type === 'receipts'
+                  ? { type: 'receipts', conversationId: event.conversationId, receipts: event.receipts }
+                  : { type: 'error', code: 'DEVICE_REVOKED', message: 'this device was revoked' };
     bytes = Buffer.from(JSON.stringify(frame), 'utf8');
     frameCache.set(event, bytes);
   }

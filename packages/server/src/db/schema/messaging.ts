@@ -37,6 +37,8 @@ export interface ConversationTable {
   min_send_epoch: number;
   /** Application messages older than this many seconds are deleted (null: kept). */
   expiry_seconds?: number | null;
+  /** A group's title set by its admins (migration 009); null shows the members' names. */
+  title?: string | null;
 }
 export interface ConversationMemberTable {
   conversation_id: string;
@@ -81,6 +83,13 @@ export interface DeliveryCursorTable {
   conversation_id: string;
   acked_seq: number;
 }
+/** How far an account has read a conversation (migration 009). */
+export interface ReadMarkerTable {
+  conversation_id: string;
+  account_id: string;
+  read_seq: number;
+  read_at: string;
+}
 export type PartialDB = {
   device: DeviceTable;
   key_package: KeyPackageTable;
@@ -90,4 +99,5 @@ export type PartialDB = {
   mls_message: MlsMessageTable;
   welcome: WelcomeTable;
   delivery_cursor: DeliveryCursorTable;
+  read_marker: ReadMarkerTable;
 };

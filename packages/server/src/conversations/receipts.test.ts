@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Conversation, MemberReceipt, ReceiptList } from '@consilium/protocol';
+import type { TestServer } from '../test-support/harness.js';
+import { expectError } from '../test-support/http.js';
+import {
+  addPerson,
+  DeviceDirectory,
+  eventually,
+  MlsDevice,
+  seedOrganisation,
+  signInPerson,
+  startMessagingServer,
+  trackConnections,
+  type FrameSocket,
+  type Organisation,
+  type Person,
+} from '../test-support/mls-client.js';
+
+// Sent / delivered / read receipts, titles and leaving, over the real HTTP API and WebSocket, with
+// real MLS devices (SQLite, or PostgreSQL with CONSILIUM_TEST_PG).
+
+let server: TestServer;
+let connections: ReturnType<typeof trackConnections>;
+let org: Organisation;
+let otherOrg: Organisation;
+const directory = new DeviceDirectory();
+let alice: Person;
+let bob: Person;
+let carol: Person;
+let mallory: Person;
+let alice1: MlsDevice;
+let alice2: MlsDevice;
+let bob1: MlsDevice;
+let carol1: MlsDevice;
+let group: string;
+const sockets: FrameSocket[] = [];
+
+async function open(device: MlsDevice): Promise<FrameSocket> {
+  const socket = await device.socket();
+  sockets.push(socket);
+  await socket.next('ready');
+  return socket;
+}
+
+async function receipts(device: MlsDevice, id: string): Promise<Map<string, MemberReceipt>> {
+  const r = await device.client.get<ReceiptList>(`/api/v1/conversations/${id}/receipts`);
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  expect(r.body.conversationId).toBe(id);
+  return new Map(r.body.receipts.map((x) => [x.accountId, x]));
+}
+
+beforeAll(async () => {
+  server = await startMessagingServer();
+  connections = trackConnections(server);
+  org = await seedOrganisation(server, 'St Elsewhere');
+  otherOrg = await seedOrganisation(server, 'County General');
+  alice = await addPerson(server, org, 'alice');
+  bob = await addPerson(server, org, 'bob');
+  carol = await addPerson(server, org, 'carol');
+  mallory = await addPerson(server, otherOrg, 'mallory');
+  alice1 = await MlsDevice.create(server, alice, directory, { keyPackages: 5 });
+  alice2 = await MlsDevice.create(server, alice, directory, { keyPackages: 5 });
+  bob1 = await MlsDevice.create(server, bob, directory, { keyPackages: 5 });
+  carol1 = await MlsDevice.create(server, carol, directory, { keyPackages: 5 });
+  group = await alice1.createConversation('group', [bob.id, carol.id]);
+  for (const d of [alice2, bob1, carol1]) expect(await d.joinWelcomes()).toEqual([group]);
+});
+afterAll(async () => {
+  for (const s of sockets) s.ws.terminate();
+  connections?.destroyAll();
+  await server?.stop();
+});
+
+describe('receipts', () => {
+  it('delivered follows the devices\u2019 acknowledgements, read follows the read marker, and members hear both over the socket', async () => {
+    const watcher = await open(alice2);
+    const seq = await alice1.send(group, 'Ward round at 9, bed 12 first');
+    let seen = await receipts(alice1, group);
+    // Sent: the sender's own cursor moved with the message; nobody else has it yet.
+    expect(seen.get(alice.id)!.deliveredSeq).toBe(seq);
+    expect(seen.get(bob.id)!.deliveredSeq).toBeLessThan(seq);
+    expect(seen.get(carol.id)!.deliveredSeq).toBeLessThan(seq);
+    expect([...seen.values()].every((r) => r.readSeq === 0 && r.readAt === null)).toBe(true);
+
+    // Delivered: Bob's device processes and acknowledges it; Alice's other device is told.
+    await bob1.receive(group);
+    const delivered = await watcher.next('receipts', (f) => f.conversationId === group && f.receipts.some((r) => r.accountId === bob.id && r.deliveredSeq >= seq));
+    expect(delivered.receipts.find((r) => r.accountId === bob.id)!.readSeq).toBe(0);
+    expect(delivered.receipts.find((r) => r.accountId === carol.id)!.deliveredSeq).toBeLessThan(seq);
+    seen = await receipts(carol1, group);
+    expect(seen.get(bob.id)!.deliveredSeq).toBe(seq);
+
+    // Read: Bob's client says the thread was on screen up to seq.
+    const r = await bob1.client.post(`/api/v1/conversations/${group}/read`, { seq });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const read = await watcher.next('receipts', (f) => f.conversationId === group && f.receipts.some((x) => x.accountId === bob.id && x.readSeq === seq));
+    const bobReceipt = read.receipts.find((x) => x.accountId === bob.id)!;
+    expect(bobReceipt.readAt).not.toBeNull();
+    expect(read.receipts.find((x) => x.accountId === carol.id)!.readSeq).toBe(0);
+    expect(watcher.invalidFrames).toEqual([]);
+  });
+
+  it('an ack over the WebSocket moves "delivered" too', async () => {
+    const watcher = await open(alice1);
+    const carolSocket = await open(carol1);
+    const seq = await bob1.send(group, 'Bloods back, K+ 5.9');
+    await carol1.receive(group, { ack: false });
+    carolSocket.send({ type: 'ack', conversationId: group, seq });
+    await watcher.next('receipts', (f) => f.conversationId === group && f.receipts.some((x) => x.accountId === carol.id && x.deliveredSeq >= seq));
+  });
+
+  it('the read marker never moves back; beyond the last message, or a bad body, gets a typed error', async () => {
+    const last = (await bob1.client.get<Conversation>(`/api/v1/conversations/${group}`)).body.lastSeq;
+    expect((await bob1.client.post(`/api/v1/conversations/${group}/read`, { seq: last })).status).toBe(200);
+    expect((await bob1.client.post(`/api/v1/conversations/${group}/read`, { seq: 1 })).status).toBe(200);
+    expect((await receipts(bob1, group)).get(bob.id)!.readSeq).toBe(last);
+    expectError(await bob1.client.post(`/api/v1/conversations/${group}/read`, { seq: last + 1 }), 'VALIDATION_FAILED');
+    for (const body of [{}, { seq: -1 }, { seq: 1.5 }, { seq: '3' }, { seq: 'Infinity' }, { seq: 1, extra: true }, [1]]) {
+      expectError(await bob1.client.post(`/api/v1/conversations/${group}/read`, body), 'VALIDATION_FAILED');
+    }
+    expectError(await bob1.client.request('POST', `/api/v1/conversations/${group}/read`, undefined, { raw: '{"seq":' }), 'MALFORMED_JSON');
+    expectError(await bob1.client.get(`/api/v1/conversations/not-an-id/receipts`), 'VALIDATION_FAILED');
+  });
+
+  it('other organisations and people outside the conversation cannot read or move receipts (404)', async () => {
+    const outsider = await signInPerson(server, mallory);
+    expectError(await outsider.get(`/api/v1/conversations/${group}/receipts`), 'NOT_FOUND');
+    expectError(await outsider.post(`/api/v1/conversations/${group}/read`, { seq: 1 }), 'NOT_FOUND');
+    const dave = await addPerson(server, org, 'dave');
+    const daveClient = await signInPerson(server, dave);
+    expectError(await daveClient.get(`/api/v1/conversations/${group}/receipts`), 'NOT_FOUND');
+    expectError(await daveClient.post(`/api/v1/conversations/${group}/read`, { seq: 1 }), 'NOT_FOUND');
+    expect((await receipts(alice1, group)).has(dave.id)).toBe(false);
+  });
+});
+
+describe('titles and leaving', () => {
+  it('an admin names a group; members see it; others cannot; bad titles get typed errors', async () => {
+    const named = await alice1.client.put<Conversation>(`/api/v1/conversations/${group}/title`, { title: '  Ward 7 handover ' });
+    expect(named.status, JSON.stringify(named.body)).toBe(200);
+    expect(named.body.title).toBe('Ward 7 handover');
+    expect((await bob1.client.get<Conversation>(`/api/v1/conversations/${group}`)).body.title).toBe('Ward 7 handover');
+    expectError(await bob1.client.put(`/api/v1/conversations/${group}/title`, { title: 'Mine now' }), 'FORBIDDEN');
+    for (const body of [{}, { title: '' }, { title: '   ' }, { title: 'x'.repeat(101) }, { title: 7 }, { title: 'ok', more: 1 }]) {
+      expectError(await alice1.client.put(`/api/v1/conversations/${group}/title`, body), 'VALIDATION_FAILED');
+    }
+    const outsider = await signInPerson(server, mallory);
+    expectError(await outsider.put(`/api/v1/conversations/${group}/title`, { title: 'x' }), 'NOT_FOUND');
+    const direct = await bob1.createConversation('direct', [carol.id]);
+    expectError(await bob1.client.put(`/api/v1/conversations/${direct}/title`, { title: 'Us' }), 'FORBIDDEN');
+    const cleared = await alice1.client.put<Conversation>(`/api/v1/conversations/${group}/title`, { title: null });
+    expect(cleared.body.title).toBeNull();
+    const entries = await server.deps.db.selectFrom('audit_entry').select('leaf').where('event_type', '=', 'conversation.title_set').execute();
+    expect(entries.length).toBe(2);
+    // The title itself is not copied into the audit log.
+    expect(entries.some((e) => String(e.leaf).includes('Ward 7'))).toBe(false);
+  });
+
+  it('anyone may leave; they then see nothing of the conversation and drop out of its receipts', async () => {
+    const left = await carol1.client.delete(`/api/v1/conversations/${group}/members/${carol.id}`);
+    expect(left.status, JSON.stringify(left.body)).toBe(200);
+    expectError(await carol1.client.get(`/api/v1/conversations/${group}`), 'NOT_FOUND');
+    expectError(await carol1.client.get(`/api/v1/conversations/${group}/receipts`), 'NOT_FOUND');
+    expectError(await carol1.client.post(`/api/v1/conversations/${group}/read`, { seq: 1 }), 'NOT_FOUND');
+    await eventually(async () => !(await receipts(alice1, group)).has(carol.id), 'Carol drops out of the receipts');
+    // A member who is not an admin cannot remove someone else.
+    expectError(await bob1.client.delete(`/api/v1/conversations/${group}/members/${alice.id}`), 'FORBIDDEN');
+  });
+});
