@@ -7,6 +7,7 @@ export * from './health.js';
 export * from './audit.js';
 export * from './audit-leaf.js';
 export * from './messaging.js';
+export * from './message-control.js';
 export * from './attachments.js';
 export * from './cases.js';
 export * from './phishing.js';
