@@ -95,6 +95,19 @@ export const UploadedAttachment = z.strictObject({
 });
 export type UploadedAttachment = z.infer<typeof UploadedAttachment>;
 
+/**
+ * DELETE /conversations/:id/messages/:seq?attachments=<blobId>,<blobId>: the sender recalls a
+ * message and names the attachments it carried (the server cannot read the message to find them),
+ * so their blobs are deleted with it. Only the caller's own uploads to that conversation are affected.
+ */
+export const RecallMessageQuery = z.strictObject({
+  attachments: z
+    .string()
+    .regex(/^[0-9a-f]{64}(,[0-9a-f]{64}){0,19}$/, 'a comma-separated list of up to 20 blob ids (lowercase hex SHA-256)')
+    .optional(),
+});
+export type RecallMessageQuery = z.infer<typeof RecallMessageQuery>;
+
 /** GET /attachments/:blobId: the conversation whose message the caller opens it from (for the audit entry). */
 export const DownloadAttachmentQuery = z.strictObject({ conversationId: Id.optional() });
 export type DownloadAttachmentQuery = z.infer<typeof DownloadAttachmentQuery>;

@@ -25,20 +25,27 @@ export interface StoredBlob {
   existed: boolean;
 }
 
+/** Ciphertext streamed in and checked, not yet under its name: `place` puts it there, `discard` drops it. */
+export interface StagedBlob {
+  size: number;
+  place(): Promise<{ existed: boolean }>;
+  discard(): Promise<void>;
+}
+
 /**
- * Streams `body` into the store under `blobId`, refusing more than `maxBytes` (PAYLOAD_TOO_LARGE,
- * as soon as the limit is passed) and content whose SHA-256 is not `blobId` (BLOB_HASH_MISMATCH).
- * The file is synced before it is renamed into place, so a committed database row never names a
- * blob that a crash lost.
+ * Streams `body` to a temporary file, refusing more than `maxBytes` (PAYLOAD_TOO_LARGE, as soon as
+ * the limit is passed) and content whose SHA-256 is not `blobId` (BLOB_HASH_MISMATCH). The file is
+ * synced before `place` renames it into position, so a committed database row never names a blob
+ * that a crash lost. Uploads place the file inside the transaction that holds the blob row's lock,
+ * so a concurrent deletion of the last link (releaseBlobs) cannot remove it in between.
  */
-export async function writeBlob(dir: string, blobId: string, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredBlob> {
+export async function stageBlob(dir: string, blobId: string, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StagedBlob> {
   const incoming = path.join(dir, 'incoming');
   await mkdir(incoming, { recursive: true, mode: 0o700 });
   const temp = path.join(incoming, `${randomUUID()}.part`);
   const file = await open(temp, 'wx', 0o600);
   const hash = createHash('sha256');
   let size = 0;
-  let moved = false;
   try {
     for await (const chunk of body) {
       size += chunk.length;
@@ -50,17 +57,46 @@ export async function writeBlob(dir: string, blobId: string, body: AsyncIterable
     await file.close();
     const actual = hash.digest('hex');
     if (actual !== blobId) throw new ConsiliumError('BLOB_HASH_MISMATCH', `the uploaded bytes hash to ${actual}, not to the blob id`);
-    const target = blobPath(dir, blobId);
-    const existing = await stat(target).catch(() => null);
-    if (existing?.size === size) return { size, existed: true };
-    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-    await rename(temp, target);
-    moved = true;
-    return { size, existed: false };
-  } finally {
+  } catch (error) {
     await file.close().catch(() => undefined);
-    if (!moved) await rm(temp, { force: true });
+    await rm(temp, { force: true });
+    throw error;
   }
+  return {
+    size,
+    async place() {
+      const target = blobPath(dir, blobId);
+      const existing = await stat(target).catch(() => null);
+      if (existing?.size === size) {
+        await rm(temp, { force: true });
+        return { existed: true };
+      }
+      await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+      await rename(temp, target);
+      return { existed: false };
+    },
+    discard: () => rm(temp, { force: true }),
+  };
+}
+
+/** Stages and places in one step (for callers outside an upload, e.g. backup tests seeding blobs). */
+export async function writeBlob(dir: string, blobId: string, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredBlob> {
+  const staged = await stageBlob(dir, blobId, body, maxBytes);
+  try {
+    const { existed } = await staged.place();
+    return { size: staged.size, existed };
+  } finally {
+    await staged.discard();
+  }
+}
+
+/** Deletes a blob's file (its last link and row are gone); true if there was one. */
+export async function removeBlob(dir: string, blobId: string): Promise<boolean> {
+  const file = blobPath(dir, blobId);
+  const info = await stat(file).catch(() => null);
+  if (!info) return false;
+  await rm(file, { force: true });
+  return true;
 }
 
 export async function readBlob(dir: string, blobId: string): Promise<{ size: number; stream: ReadStream } | null> {

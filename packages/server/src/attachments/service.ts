@@ -6,7 +6,7 @@ import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 import type { AuthenticatedSession } from '../sessions/service.js';
 import { conversationForMember } from '../conversations/service.js';
 import { membership } from '../conversations/store.js';
-import { blobDirOf, readBlob, writeBlob } from './blob-store.js';
+import { blobDirOf, readBlob, removeBlob, stageBlob } from './blob-store.js';
 import * as store from './store.js';
 
 /** Most ciphertext bytes one upload may carry: the plaintext limit plus the format's overhead. */
@@ -34,23 +34,33 @@ export async function uploadAttachment(
   if (declaredLength !== undefined && declaredLength > limit) {
     throw new ConsiliumError('PAYLOAD_TOO_LARGE', `an attachment is at most ${deps.config.attachmentMaxBytes} bytes (${limit} bytes of ciphertext)`);
   }
-  const stored = await writeBlob(blobDirOf(deps.config), blobId, body, limit);
+  const staged = await stageBlob(blobDirOf(deps.config), blobId, body, limit);
+  const stored = { size: staged.size };
   const uploadedAt = iso(deps.now());
-  const created = await inTransaction(deps, async (tx) => {
-    // Membership again, in the transaction: the caller may have been removed while uploading.
-    const member = await membership(tx.db, query.conversationId, auth.account.id);
-    if (!member || member.removed_at) throw notFound('conversation');
-    const inserted = await store.insertBlob(tx.db, { blob_id: blobId, size: stored.size, uploaded_by: auth.account.id, created_at: uploadedAt });
-    await store.insertLink(tx.db, { blob_id: blobId, conversation_id: query.conversationId, account_id: auth.account.id, content_type: query.contentType, created_at: uploadedAt });
-    await recordAudit(
-      tx,
-      auditEvent(tx, actor, 'attachment.uploaded', 'C', {
-        entity: { type: 'attachment', id: blobId },
-        detail: { conversationId: query.conversationId, size: stored.size, contentType: query.contentType, created: inserted },
-      }),
-    );
-    return inserted;
-  });
+  let created: boolean;
+  try {
+    created = await inTransaction(deps, async (tx) => {
+      // Membership again, in the transaction: the caller may have been removed while uploading.
+      const member = await membership(tx.db, query.conversationId, auth.account.id);
+      if (!member || member.removed_at) throw notFound('conversation');
+      const inserted = await store.insertBlob(tx.db, { blob_id: blobId, size: stored.size, uploaded_by: auth.account.id, created_at: uploadedAt });
+      // Under the row's lock: a sweep deleting the blob's last link waits, or has finished (and
+      // removed the file), before the file is put in place and linked again.
+      await store.lockBlob(tx.db, tx.dbKind, blobId);
+      await staged.place();
+      await store.insertLink(tx.db, { blob_id: blobId, conversation_id: query.conversationId, account_id: auth.account.id, content_type: query.contentType, created_at: uploadedAt });
+      await recordAudit(
+        tx,
+        auditEvent(tx, actor, 'attachment.uploaded', 'C', {
+          entity: { type: 'attachment', id: blobId },
+          detail: { conversationId: query.conversationId, size: stored.size, contentType: query.contentType, created: inserted },
+        }),
+      );
+      return inserted;
+    });
+  } finally {
+    await staged.discard();
+  }
   return { blobId, conversationId: query.conversationId, size: stored.size, created, uploadedAt };
 }
 
@@ -105,4 +115,23 @@ export async function recordExport(deps: Deps, auth: AuthenticatedSession, actor
       }),
     );
   });
+}
+
+/**
+ * Deletes the rows and files of blobs that no conversation links any more (call in the transaction
+ * that removed the links, after its other writes). A blob is content-addressed, so the same file may
+ * serve several conversations: it goes only with its last link. Returns how many were deleted.
+ */
+export async function releaseBlobs(tx: Deps, blobIds: readonly string[]): Promise<number> {
+  let deleted = 0;
+  for (const blobId of new Set(blobIds)) {
+    if (!(await store.lockBlob(tx.db, tx.dbKind, blobId))) continue;
+    if ((await store.countLinks(tx.db, blobId)) > 0) continue;
+    await store.deleteBlobRow(tx.db, blobId);
+    // The file goes while the row's lock is held; should the commit then fail, the row survives
+    // without its file and a download answers INTERNAL rather than serving anything.
+    await removeBlob(blobDirOf(tx.config), blobId);
+    deleted += 1;
+  }
+  return deleted;
 }

@@ -32,3 +32,42 @@ export function linksForMember(db: Db, blobId: string, accountId: string, conver
   if (conversationId) q = q.where('attachment_link.conversation_id', '=', conversationId);
   return q.orderBy('attachment_link.created_at').execute();
 }
+
+/**
+ * Takes the blob row's lock for the rest of the transaction (PostgreSQL; SQLite runs one writer at
+ * a time anyway), so an upload linking a blob and a deletion of its last link never interleave.
+ */
+export async function lockBlob(db: Db, dbKind: 'sqlite' | 'postgres', blobId: string): Promise<boolean> {
+  let q = db.selectFrom('attachment_blob').select('blob_id').where('blob_id', '=', blobId);
+  if (dbKind === 'postgres') q = q.forUpdate();
+  return (await q.executeTakeFirst()) !== undefined;
+}
+
+export async function countLinks(db: Db, blobId: string): Promise<number> {
+  const r = await db.selectFrom('attachment_link').select((eb) => eb.fn.countAll<number>().as('n')).where('blob_id', '=', blobId).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function deleteBlobRow(db: Db, blobId: string): Promise<void> {
+  await db.deleteFrom('attachment_blob').where('blob_id', '=', blobId).execute();
+}
+
+/** Unlinks a conversation's blobs (all of them, or those uploaded before `createdBefore`); returns their ids. */
+export async function deleteConversationLinks(db: Db, conversationId: string, createdBefore?: string): Promise<string[]> {
+  let q = db.deleteFrom('attachment_link').where('conversation_id', '=', conversationId);
+  if (createdBefore) q = q.where('created_at', '<', createdBefore);
+  return (await q.returning('blob_id').execute()).map((r) => r.blob_id);
+}
+
+/** Unlinks the given blobs from a conversation where this account uploaded them; returns their ids. */
+export async function deleteUploaderLinks(db: Db, conversationId: string, accountId: string, blobIds: readonly string[]): Promise<string[]> {
+  if (blobIds.length === 0) return [];
+  const rows = await db
+    .deleteFrom('attachment_link')
+    .where('conversation_id', '=', conversationId)
+    .where('account_id', '=', accountId)
+    .where('blob_id', 'in', [...blobIds])
+    .returning('blob_id')
+    .execute();
+  return rows.map((r) => r.blob_id);
+}

@@ -7,6 +7,16 @@ import type { Db } from '../db/database.js';
 import { casePolicy } from '../cases/policy.js';
 import * as conversations from '../conversations/store.js';
 import { conversationForMember, describeConversation } from '../conversations/service.js';
+import { releaseBlobs } from '../attachments/service.js';
+import { deleteConversationLinks } from '../attachments/store.js';
+
+/**
+ * How much longer than its conversation's expiry an uploaded attachment is kept. The server never
+ * learns which message carries a blob's key; the blob is uploaded just before that message is sent,
+ * so it would otherwise disappear a moment before the message does, and a device opening the
+ * message in that moment would find no photo. Ten minutes covers a slow send.
+ */
+export const ATTACHMENT_EXPIRY_GRACE_SECONDS = 600;
 
 /** The organisation's default for new conversations and cases (its policy), in seconds. */
 export async function defaultExpirySeconds(db: Db, organisationId: string): Promise<number | null> {
@@ -38,9 +48,11 @@ export async function setExpiry(deps: Deps, auth: AuthenticatedSession, actor: A
 }
 
 /**
- * Deletes application messages older than their conversation's expiry. Commits stay: they carry no
- * content, and a device that was offline needs them to reach the current epoch. One audit entry per
- * conversation and sweep records how many went.
+ * Deletes application messages older than their conversation's expiry, and the attachments uploaded
+ * for the conversation before then (plus a grace, see above): their links, and their files once no
+ * other conversation links them. Commits stay: they carry no content, and a device that was offline
+ * needs them to reach the current epoch. One audit entry per conversation and sweep records how many
+ * went. Returns the number of messages deleted.
  */
 export async function deleteExpiredMessages(deps: Deps): Promise<number> {
   const now = deps.now();
@@ -52,6 +64,7 @@ export async function deleteExpiredMessages(deps: Deps): Promise<number> {
   let total = 0;
   for (const c of expiring) {
     const before = iso(addSeconds(now, -Number(c.expiry_seconds)));
+    const blobsBefore = iso(addSeconds(now, -Number(c.expiry_seconds) - ATTACHMENT_EXPIRY_GRACE_SECONDS));
     await inTransaction(deps, async (tx) => {
       const r = await tx.db
         .deleteFrom('mls_message')
@@ -60,16 +73,18 @@ export async function deleteExpiredMessages(deps: Deps): Promise<number> {
         .where('created_at', '<', before)
         .executeTakeFirst();
       const n = Number(r.numDeletedRows);
-      if (n === 0) return;
+      const unlinked = await deleteConversationLinks(tx.db, c.id, blobsBefore);
+      if (n === 0 && unlinked.length === 0) return;
       total += n;
       await recordAudit(
         tx,
         auditEvent(tx, systemActor(c.organisation_id), 'message.expired', 'D', {
           entity: { type: 'conversation', id: c.id },
           caseId: c.kind === 'case' ? c.id : null,
-          detail: { messages: n, before },
+          detail: { messages: n, attachments: unlinked.length, before },
         }),
       );
+      await releaseBlobs(tx, unlinked);
     });
   }
   return total;

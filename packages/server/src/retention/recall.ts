@@ -3,13 +3,17 @@ import { inTransaction, type Deps } from '../deps.js';
 import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 import type { AuthenticatedSession } from '../sessions/service.js';
 import { conversationForMember } from '../conversations/service.js';
+import { releaseBlobs } from '../attachments/service.js';
+import { deleteUploaderLinks } from '../attachments/store.js';
 
 /**
  * A sender recalls one of their messages: the server deletes its ciphertext, so devices that have
  * not fetched it never will. Devices that already decrypted it delete their copy when they process
  * the sender's MLS-encrypted delete message, which authenticates the request end to end.
+ * `attachmentIds` are the blobs the sender says the message carried: the server cannot check that
+ * (it never reads messages), so it deletes only the sender's own uploads to this conversation.
  */
-export async function recallMessage(deps: Deps, auth: AuthenticatedSession, actor: Actor, conversationId: string, seq: number): Promise<void> {
+export async function recallMessage(deps: Deps, auth: AuthenticatedSession, actor: Actor, conversationId: string, seq: number, attachmentIds: readonly string[] = []): Promise<void> {
   const conversation = await conversationForMember(deps, auth, conversationId);
   await inTransaction(deps, async (tx) => {
     const message = await tx.db
@@ -22,13 +26,15 @@ export async function recallMessage(deps: Deps, auth: AuthenticatedSession, acto
     if (message.sender_account_id !== auth.account.id) throw new ConsiliumError('FORBIDDEN', 'only its sender can recall a message');
     if (message.kind !== 'application') throw new ConsiliumError('FORBIDDEN', 'group changes cannot be recalled');
     await tx.db.deleteFrom('mls_message').where('conversation_id', '=', conversationId).where('seq', '=', seq).execute();
+    const unlinked = await deleteUploaderLinks(tx.db, conversationId, auth.account.id, attachmentIds);
     await recordAudit(
       tx,
       auditEvent(tx, actor, 'message.recalled', 'D', {
         entity: { type: 'conversation', id: conversationId },
         caseId: conversation.kind === 'case' ? conversationId : null,
-        detail: { seq },
+        detail: { seq, attachments: unlinked.length },
       }),
     );
+    await releaseBlobs(tx, unlinked);
   });
 }

@@ -1,4 +1,4 @@
-import { API_PREFIX, Conversation, IdParams, MessageParams, Ok, SetExpiryBody } from '@consilium/protocol';
+import { API_PREFIX, Conversation, IdParams, MessageParams, Ok, RecallMessageQuery, SetExpiryBody } from '@consilium/protocol';
 import type { Deps } from '../deps.js';
 import { actorOf, authOf } from '../http/access.js';
 import { errorResponses, type ZodApp } from '../http/route-types.js';
@@ -14,9 +14,9 @@ export function retentionRoutes(app: ZodApp, deps: Deps): void {
   );
   app.delete(
     `${base}/:id/messages/:seq`,
-    { config: { access: 'member' }, schema: { tags: ['conversations'], params: MessageParams, response: { 200: Ok, ...errorResponses } } },
+    { config: { access: 'member' }, schema: { tags: ['conversations'], params: MessageParams, querystring: RecallMessageQuery, response: { 200: Ok, ...errorResponses } } },
     async (request) => {
-      await recallMessage(deps, authOf(request), actorOf(request), request.params.id, request.params.seq);
+      await recallMessage(deps, authOf(request), actorOf(request), request.params.id, request.params.seq, request.query.attachments?.split(',') ?? []);
       return { ok: true as const };
     },
   );
