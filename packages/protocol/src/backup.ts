@@ -26,7 +26,7 @@ export type BackupRunSummary = z.infer<typeof BackupRunSummary>;
 
 export const BackupTargetStatus = z.strictObject({
   name: z.string(),
-  type: z.enum(['local']),
+  type: z.enum(['local', 'sftp']),
   location: z.string(),
   medium: z.string(),
   offsite: z.boolean(),

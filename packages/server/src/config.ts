@@ -57,17 +57,42 @@ export const ConfigSchema = z.strictObject({
   /** Further targets, and what each is, for the 3-2-1-1-0 view. */
   backupTargets: z
     .array(
-      z.strictObject({
-        name: z.string().regex(/^[a-z0-9-]{1,40}$/),
-        type: z.enum(['local']),
-        /** A directory (a mount of another disk, NAS or machine). */
-        location: z.string().min(1),
-        medium: z.string().default('disk'),
-        offsite: bool.default(false),
-        immutable: bool.default(false),
-      }),
+      z.discriminatedUnion('type', [
+        z.strictObject({
+          name: z.string().regex(/^[a-z0-9-]{1,40}$/),
+          type: z.literal('local'),
+          /** A directory (a mount of another disk, NAS or machine). */
+          location: z.string().min(1),
+          medium: z.string().default('disk'),
+          offsite: bool.default(false),
+          immutable: bool.default(false),
+        }),
+        z.strictObject({
+          name: z.string().regex(/^[a-z0-9-]{1,40}$/),
+          /** An OpenSSH SFTP server; the writer's account may create files but not delete, rename or change them. */
+          type: z.literal('sftp'),
+          host: z.string().min(1),
+          port: int(1, 65535).default(22),
+          username: z.string().min(1),
+          /** The writer's private key file (never the pruner's). */
+          privateKeyFile: z.string().min(1),
+          /** The pinned host key: `SHA256:…` as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it. */
+          hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/),
+          path: z.string().regex(/^\//, 'an absolute path on the SFTP host'),
+          medium: z.string().default('sftp'),
+          offsite: bool.default(true),
+          immutable: bool.default(false),
+        }),
+      ]),
     )
     .default([]),
+  /** Cron expression for the server's own restore drill (needs backupDrillIdentityFile); empty: off. Monthly by default. */
+  backupDrillSchedule: z.string().default('0 3 1 * *'),
+  /**
+   * An age identity file the scheduled drill restores with. Whoever holds it can read backups:
+   * set it only where that is acceptable (the demo, or a server that runs on the restore host).
+   */
+  backupDrillIdentityFile: z.string().default(''),
   /** Outgoing mail relay (phishing simulations). Unset: nothing is sent. See docs/operations/phishing.md. */
   smtp: z
     .strictObject({
@@ -131,6 +156,8 @@ const envNames: Record<string, keyof ConfigInput> = {
   CONSILIUM_BACKUP_SIGNING_KEY: 'backupSigningKey',
   CONSILIUM_BACKUP_DIR: 'backupDir',
   CONSILIUM_BACKUP_SCHEDULE: 'backupSchedule',
+  CONSILIUM_BACKUP_DRILL_SCHEDULE: 'backupDrillSchedule',
+  CONSILIUM_BACKUP_DRILL_IDENTITY_FILE: 'backupDrillIdentityFile',
 };
 
 export class ConfigError extends Error {}

@@ -9,8 +9,10 @@ export interface ChainProblem {
 }
 
 export interface Chain {
-  /** Manifests whose signature verifies, in seq order. */
+  /** Manifests whose signature verifies, in seq order (live snapshots only). */
   manifests: SignedManifest[];
+  /** Manifests of pruned snapshots (in pruned/): their links are checked, their data is gone on purpose. */
+  pruned: SignedManifest[];
   problems: ChainProblem[];
 }
 
@@ -31,22 +33,30 @@ export interface RecordedSnapshot {
 export async function readChain(target: BackupTarget, verifier: NoteVerifier, recorded: readonly RecordedSnapshot[] = []): Promise<Chain> {
   const problems: ChainProblem[] = [];
   const bySeq = new Map<number, SignedManifest[]>();
-  for (const name of await target.listManifests()) {
+  const prunedHashes = new Set<string>();
+  const live = (await target.listManifests()).map((name) => ({ name, dir: 'snapshots' as const }));
+  const retired = (await target.listPrunedManifests()).map((name) => ({ name, dir: 'pruned' as const }));
+  for (const { name, dir } of [...live, ...retired]) {
     const [, seqText, id] = MANIFEST_NAME.exec(name)!;
     const seq = Number(seqText);
+    const where = dir === 'pruned' ? `pruned/${name}` : name;
     let m: SignedManifest;
     try {
-      m = openManifest(await target.readManifest(name), verifier);
+      m = openManifest(await target.readManifest(name, dir), verifier);
     } catch (err) {
       if (!(err instanceof ManifestError)) throw err;
-      problems.push({ kind: 'signature', seq, message: `${name}: ${err.message}` });
+      problems.push({ kind: 'signature', seq, message: `${where}: ${err.message}` });
       continue;
     }
     if (m.body.seq !== seq || m.body.snapshotId !== id) {
-      problems.push({ kind: 'renamed', seq, message: `${name} holds the manifest of snapshot ${m.body.seq}-${m.body.snapshotId}` });
+      problems.push({ kind: 'renamed', seq, message: `${where} holds the manifest of snapshot ${m.body.seq}-${m.body.snapshotId}` });
       continue;
     }
-    bySeq.set(seq, [...(bySeq.get(seq) ?? []), m]);
+    const here = bySeq.get(seq) ?? [];
+    // The same manifest in both places (a prune caught half way) is one snapshot, still live.
+    if (here.some((h) => h.hash === m.hash)) continue;
+    if (dir === 'pruned') prunedHashes.add(m.hash);
+    bySeq.set(seq, [...here, m]);
   }
 
   const manifests: SignedManifest[] = [];
@@ -64,9 +74,10 @@ export async function readChain(target: BackupTarget, verifier: NoteVerifier, re
       const matches = here.filter((h) => h.body.previous === prev!.hash);
       if (matches.length === 0) problems.push({ kind: 'chain', seq, message: `snapshot ${seq} does not name snapshot ${prev.body.seq}'s manifest hash as its predecessor` });
     }
-    manifests.push(...here);
+    manifests.push(...here.filter((h) => !prunedHashes.has(h.hash)));
     prev = here.find((h) => !prev || h.body.previous === prev.hash) ?? m;
   }
+  const pruned = [...bySeq.values()].flat().filter((h) => prunedHashes.has(h.hash));
 
   // The server's record: a newer seq than the target holds means the newest snapshots were
   // deleted (rolled back); the same seq with another hash means a manifest was replaced.
@@ -82,5 +93,5 @@ export async function readChain(target: BackupTarget, verifier: NoteVerifier, re
       if (!problems.some((p) => p.kind === 'deleted' && p.seq === r.seq)) problems.push({ kind: 'deleted', seq: r.seq, message: `recorded snapshot ${r.seq} (${r.snapshotId}) is missing` });
     }
   }
-  return { manifests, problems };
+  return { manifests, pruned, problems };
 }

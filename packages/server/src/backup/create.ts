@@ -73,7 +73,8 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     if (chain.problems.length > 0) {
       throw new BackupChainError(`target "${info.name}" fails its chain check; fix or investigate before writing to it: ${chain.problems.map((p) => p.message).join('; ')}`);
     }
-    const previous = chain.manifests.at(-1) ?? null;
+    // The newest in the chain, live or pruned (retention never prunes the newest, but a copy might lack it).
+    const previous = [...chain.manifests, ...chain.pruned].sort((a, b) => a.body.seq - b.body.seq).at(-1) ?? null;
     const snapshotId = randomBytes(8).toString('hex');
     const files: ManifestFile[] = [];
     let bytesWritten = 0;
@@ -172,6 +173,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     await recordFailure(deps, runId, 'backup', info.name, actor, err, Math.round(performance.now() - t0));
     throw err;
   } finally {
+    await target.close().catch(() => {});
     await lock.release();
   }
 }

@@ -13,3 +13,5 @@ export { backupStatus } from './status.js';
 export { BackupBusyError } from './lock.js';
 export { drillMarkdown } from './report.js';
 export { parseSchedule, runOnSchedule } from './schedule.js';
+export { planRetention, pruneTarget, RetentionError, type RetentionPolicy, type PruneResult } from './retention.js';
+export { SftpTarget, SftpTargetError, type SftpCredential } from './sftp.js';

@@ -46,8 +46,9 @@ export async function runVerify(deps: Deps, options: VerifyRunOptions = {}): Pro
   const actor = options.actor ?? systemActor(null);
   const runId = await startRun(deps, 'verify', info.name);
   const t0 = performance.now();
+  const target = openTarget(info);
   try {
-    const report = await verifyTarget(openTarget(info), verifierFor(deps, options.verifierKey), {
+    const report = await verifyTarget(target, verifierFor(deps, options.verifierKey), {
       recorded: await recordedFor(deps, info.name),
       ...(options.identities && { identities: options.identities }),
       ...(options.subset && { subset: options.subset }),
@@ -78,6 +79,8 @@ export async function runVerify(deps: Deps, options: VerifyRunOptions = {}): Pro
   } catch (err) {
     await recordFailure(deps, runId, 'verify', info.name, actor, err, Math.round(performance.now() - t0));
     throw err;
+  } finally {
+    await target.close().catch(() => {});
   }
 }
 
@@ -110,6 +113,7 @@ export async function runDrill(deps: Deps, options: DrillOptions): Promise<Drill
   const toDir = path.join(dir, 'data');
   let tempDb: { url: string; drop(): Promise<void> } | null = null;
   let report: DrillReport;
+  const target = openTarget(info);
   try {
     if (deps.dbKind === 'postgres') tempDb = await temporaryDatabase(deps.config.databaseUrl!);
     let restoreMs = 0;
@@ -122,7 +126,7 @@ export async function runDrill(deps: Deps, options: DrillOptions): Promise<Drill
     let error: string | null = null;
     try {
       const restored = await restoreSnapshot({
-        target: openTarget(info),
+        target,
         verifier: verifierFor(deps, options.verifierKey),
         snapshot: 'latest',
         identities: options.identities,
@@ -160,6 +164,7 @@ export async function runDrill(deps: Deps, options: DrillOptions): Promise<Drill
       error,
     };
   } finally {
+    await target.close().catch(() => {});
     await rm(dir, { recursive: true, force: true });
     await tempDb?.drop().catch(() => {});
   }

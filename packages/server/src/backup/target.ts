@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -8,7 +8,8 @@ import { once } from 'node:events';
  * Where snapshots are kept. Layout (the same on every target):
  *   snapshots/<seq, 10 digits>-<snapshotId>.manifest   signed manifests, never rewritten
  *   objects/<first 2 hex>/<object>                      age files, never rewritten
- *   tmp/                                                writes in progress
+ *   pruned/<seq>-<snapshotId>.manifest                  manifests retention let go (their chain links stay checkable)
+ *   tmp/                                                writes in progress (local targets only)
  * Everything is written to tmp/ first and linked into place only when complete, without
  * replacing an existing name: a writer killed half way leaves at most a stray file in tmp/ or an
  * object no manifest names, never a manifest whose data is missing.
@@ -24,11 +25,26 @@ export interface BackupTarget {
   listObjects(): Promise<string[]>;
   /** Manifest file names, sorted. */
   listManifests(): Promise<string[]>;
-  readManifest(name: string): Promise<string>;
+  /** Names in pruned/, sorted: manifests of snapshots whose data retention removed. */
+  listPrunedManifests(): Promise<string[]>;
+  readManifest(name: string, dir?: 'snapshots' | 'pruned'): Promise<string>;
   /** Stores a manifest; refuses to replace an existing one. */
   putManifest(name: string, note: string): Promise<void>;
   /** Removes stray temporary files older than a run (called at the start of each backup). */
   clearTemporary(): Promise<void>;
+  /** Manifests and objects with the storage's own modification time (never a time a client wrote into a file). */
+  listManifestTimes(): Promise<TimedName[]>;
+  listObjectTimes(): Promise<TimedName[]>;
+  /** Pruning (retention.ts), with the pruner's credential: moves a manifest to pruned/, removes an object. */
+  retireManifest(name: string): Promise<void>;
+  removeObject(object: string): Promise<void>;
+  /** Ends the connection, if the target has one. */
+  close(): Promise<void>;
+}
+
+export interface TimedName {
+  name: string;
+  mtimeMs: number;
 }
 
 export interface ObjectWriter {
@@ -39,7 +55,7 @@ export interface ObjectWriter {
 
 export const manifestName = (seq: number, snapshotId: string) => `${String(seq).padStart(10, '0')}-${snapshotId}.manifest`;
 export const MANIFEST_NAME = /^(\d{10})-([0-9a-f]{16})\.manifest$/;
-const OBJECT_NAME = /^[0-9a-f]{32}$/;
+export const OBJECT_NAME = /^[0-9a-f]{32}$/;
 
 function checkObject(object: string): void {
   if (!OBJECT_NAME.test(object)) throw new Error(`invalid object name ${object}`);
@@ -116,9 +132,39 @@ export class LocalTarget implements BackupTarget {
     return (await readdirOrEmpty(path.join(this.location, 'snapshots'))).filter((f) => MANIFEST_NAME.test(f)).sort();
   }
 
-  async readManifest(name: string): Promise<string> {
+  async listPrunedManifests(): Promise<string[]> {
+    return (await readdirOrEmpty(path.join(this.location, 'pruned'))).filter((f) => MANIFEST_NAME.test(f)).sort();
+  }
+
+  async readManifest(name: string, dir: 'snapshots' | 'pruned' = 'snapshots'): Promise<string> {
     if (!MANIFEST_NAME.test(name)) throw new Error(`invalid manifest name ${name}`);
-    return readFile(path.join(this.location, 'snapshots', name), 'utf8');
+    return readFile(path.join(this.location, dir, name), 'utf8');
+  }
+
+  // The file system's own mtimes. On a local target the writer could change them (utimes): a
+  // local directory is not immutable; use an SFTP target owned by another account for that.
+  async listManifestTimes(): Promise<TimedName[]> {
+    const dir = path.join(this.location, 'snapshots');
+    return Promise.all((await this.listManifests()).map(async (name) => ({ name, mtimeMs: (await stat(path.join(dir, name))).mtimeMs })));
+  }
+
+  async listObjectTimes(): Promise<TimedName[]> {
+    return Promise.all((await this.listObjects()).map(async (name) => ({ name, mtimeMs: (await stat(this.objectPath(name))).mtimeMs })));
+  }
+
+  async retireManifest(name: string): Promise<void> {
+    if (!MANIFEST_NAME.test(name)) throw new Error(`invalid manifest name ${name}`);
+    const dir = path.join(this.location, 'pruned');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await rename(path.join(this.location, 'snapshots', name), path.join(dir, name));
+  }
+
+  async removeObject(object: string): Promise<void> {
+    await unlink(this.objectPath(object));
+  }
+
+  async close(): Promise<void> {
+    /* nothing held open */
   }
 
   async putManifest(name: string, note: string): Promise<void> {
