@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { generate } from 'otplib';
-import { createAccount, createOrganisation, loadConfig, startServer, systemActor, type RunningServer } from '@consilium/server';
+import { createAccount, createOrganisation, loadConfig, startServer, systemActor, type ConfigInput, type RunningServer } from '@consilium/server';
 import type { Role } from '@consilium/protocol';
 
 export const PASSWORD = 'e2e password for a fictional doctor';
@@ -39,13 +39,13 @@ export interface E2eServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-/** The real server with the built web app, on a free port reached as http://localhost:PORT. */
-export async function startE2eServer(): Promise<E2eServer> {
+/** The real server with the built web app, on a free port reached as http://localhost:PORT. `extra`: more settings (e.g. an SMTP relay). */
+export async function startE2eServer(extra: Partial<ConfigInput> = {}): Promise<E2eServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'consilium-e2e-'));
   const port = await freePort();
   const origin = `http://localhost:${port}`;
   const config = loadConfig(
-    { host: '127.0.0.1', port, dataDir, publicUrl: origin, logLevel: 'warn', webDir: path.resolve('packages/web/dist') },
+    { host: '127.0.0.1', port, dataDir, publicUrl: origin, logLevel: 'warn', webDir: path.resolve('packages/web/dist'), ...extra },
     {},
   );
   const server = await startServer(config);

@@ -17,6 +17,7 @@ export function NewCampaignForm({ onCreated, onError }: { onCreated: () => void;
   const [end, setEnd] = useState(localInput(new Date(Date.now() + 5 * 86_400_000)));
   const [startHour, setStartHour] = useState(8);
   const [endHour, setEndHour] = useState(17);
+  const [weekdaysOnly, setWeekdaysOnly] = useState(true);
   const [senderDomain, setSenderDomain] = useState('');
   useEffect(() => {
     listTemplates().then((r) => {
@@ -32,7 +33,7 @@ export function NewCampaignForm({ onCreated, onError }: { onCreated: () => void;
       templateId,
       target: { everyone, departmentIds, roles: [], accountIds: [] },
       window: { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
-      businessHours: { startHour, endHour, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, weekdaysOnly: true },
+      businessHours: { startHour, endHour, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, weekdaysOnly },
       senderDomain,
     }).then(onCreated, onError);
   };
@@ -79,6 +80,9 @@ export function NewCampaignForm({ onCreated, onError }: { onCreated: () => void;
       </label>
       <label className="field">
         to <input type="number" min={1} max={24} value={endHour} onChange={(e) => setEndHour(Number(e.target.value))} />
+      </label>
+      <label className="radio">
+        <input type="checkbox" checked={weekdaysOnly} onChange={(e) => setWeekdaysOnly(e.target.checked)} /> Weekdays only
       </label>
       <label className="field">
         Sender domain (a look-alike registered for training){' '}

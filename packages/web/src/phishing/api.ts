@@ -9,6 +9,7 @@ import type {
   TriageItem,
   PhishTemplateSummary,
   CreateCampaignBody,
+  PhishingSettings,
 } from '@consilium/protocol';
 import { http, segment } from '../api/client';
 
@@ -29,3 +30,5 @@ export const launchCampaign = (id: string) => http.post<Campaign>(`/phishing/cam
 export type { LessonSummary };
 export const listTemplates = () => http.get<{ templates: PhishTemplateSummary[] }>('/phishing/templates');
 export const createCampaign = (body: CreateCampaignBody) => http.post<Campaign>('/phishing/campaigns', body);
+export const getSettings = () => http.get<PhishingSettings>('/phishing/settings');
+export const updateSettings = (body: PhishingSettings) => http.put<PhishingSettings>('/phishing/settings', body);
