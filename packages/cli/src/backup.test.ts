@@ -45,7 +45,7 @@ describe('consilium backup', () => {
   it('every command has --help text', () => {
     const backup = cli().commands.find((c) => c.name() === 'backup')!;
     const names = backup.commands.map((c) => c.name());
-    expect(names).toEqual(expect.arrayContaining(['keygen', 'create', 'verify', 'restore', 'drill', 'verifier-key', 'status']));
+    expect(names).toEqual(expect.arrayContaining(['keygen', 'create', 'verify', 'restore', 'drill', 'verifier-key', 'status', 'prune']));
     for (const c of backup.commands) expect(c.helpInformation()).toMatch(/Usage: .*backup/);
     const verify = backup.commands.find((c) => c.name() === 'verify')!.helpInformation();
     expect(verify).toContain('--read-data-subset <n/t>');
@@ -77,6 +77,13 @@ describe('consilium backup', () => {
     expect(drill).toMatch(/^PASSED {2}drill of snapshot 2/);
     expect(readdirSync(path.join(dir, 'reports')).sort().map((f) => path.extname(f))).toEqual(['.html', '.json', '.md']);
     expect(await run('backup', 'status')).toMatch(/last drill {3}success/);
+
+    // Both snapshots were written today: one daily slot keeps 2, keep-last 1 keeps 2 too; 1 may go.
+    const plan = await run('backup', 'prune', '--keep-last', '1', '--keep-daily', '1', '--keep-weekly', '0', '--keep-monthly', '0', '--dry-run');
+    expect(plan).toMatch(/keep {4}snapshot 2 {2}\(last verified, newest, daily \d{4}-\d\d-\d\d\)/);
+    expect(plan).toMatch(/would prune snapshot 1/);
+    expect(readdirSync(path.join(dataDir, 'backups', 'snapshots'))).toHaveLength(2);
+    await expect(run('backup', 'prune', '--keep-last', '0', '--dry-run')).rejects.toThrow(/at least 1/);
   });
 
   it('verify exits 1 and names the damage', async () => {

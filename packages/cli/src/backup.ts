@@ -15,10 +15,12 @@ import {
   openTarget,
   parseIdentityFile,
   parseSubset,
+  pruneTarget,
   restoreSnapshot,
   runDrill,
   runVerify,
   runOnSchedule,
+  SftpTarget,
   type BackupVerifyReport,
   type ConfigInput,
   type Deps,
@@ -131,24 +133,26 @@ export function registerBackupCommands(program: Command): void {
     .requiredOption('--identity <file>', 'age identity file')
     .requiredOption('--to <dir>', 'fresh (absent or empty) directory: the new data directory')
     .option('--from <dir>', 'target directory to restore from (default: the configured local target)')
+    .option('--target <name>', 'a configured target to restore from instead (e.g. an SFTP target)')
     .option('--verifier-key <key>', "pinned backup verifier key (default: this data directory's signing key)")
     .option('--to-database <url>', 'PostgreSQL snapshots: a fresh, empty database to restore into')
-    .action(async (snapshot: string, opts: { identity: string; to: string; from?: string; verifierKey?: string; toDatabase?: string }) => {
+    .action(async (snapshot: string, opts: { identity: string; to: string; from?: string; target?: string; verifierKey?: string; toDatabase?: string }) => {
       const config = configFrom(global());
-      const info = opts.from ? { name: 'restore-source', type: 'local' as const, location: path.resolve(opts.from), medium: 'disk', offsite: false, immutable: false } : findTarget(config);
+      const info = opts.from ? { name: 'restore-source', type: 'local' as const, location: path.resolve(opts.from), medium: 'disk', offsite: false, immutable: false } : findTarget(config, opts.target);
       if (!opts.verifierKey && !existsSync(path.join(config.dataDir, 'backup-signing.key')) && !config.backupSigningKey) {
         throw new Error('no backup signing key here: give --verifier-key (printed by `consilium backup verifier-key` on the original server)');
       }
       const verifier = opts.verifierKey ? backupVerifier(opts.verifierKey) : loadBackupSigningKey(config).verifier;
       const t0 = performance.now();
+      const source = openTarget(info);
       const restored = await restoreSnapshot({
-        target: openTarget(info),
+        target: source,
         verifier,
         snapshot,
         identities: readIdentities(opts.identity),
         toDir: path.resolve(opts.to),
         ...(opts.toDatabase && { databaseUrl: opts.toDatabase }),
-      });
+      }).finally(() => source.close());
       const ms = performance.now() - t0;
       const m = restored.manifest.body;
       console.log(`restored snapshot ${m.seq} (${m.snapshotId}, taken ${m.createdAt}): ${restored.files} files, ${mib(restored.bytes)} in ${(ms / 1000).toFixed(1)} s into ${restored.toDir}`);
@@ -193,6 +197,52 @@ export function registerBackupCommands(program: Command): void {
       });
       console.log(`drills scheduled (${opts.schedule}); next at ${job.nextRun()?.toISOString() ?? 'never'}`);
     });
+
+  backup
+    .command('prune')
+    .description(
+      "retention: keep the last N verified snapshots and the newest of each day/week/month by the TARGET'S own file times (never a manifest's createdAt); pruned manifests move to pruned/, unnamed objects are removed. Run it with the pruner's credential, not the server's.",
+    )
+    .option('--target <name>', 'target name', 'local')
+    .option('--keep-last <n>', 'verified snapshots always kept (at least 1)', '7')
+    .option('--keep-daily <n>', 'newest snapshot of each of the last n days', '7')
+    .option('--keep-weekly <n>', 'newest snapshot of each of the last n ISO weeks', '5')
+    .option('--keep-monthly <n>', 'newest snapshot of each of the last n months', '12')
+    .option('--ssh-user <user>', "SFTP targets: the pruner's account (the directory's owner), not the writer's")
+    .option('--ssh-key <file>', "SFTP targets: the pruner's private key")
+    .option('--orphan-grace <hours>', 'remove objects no manifest names only when older than this (a backup may be writing them)', '24')
+    .option('--init', 'SFTP targets: create the directory layout first (as the owner: snapshots/ and objects/xx/ group-writable, pruned/ not)', false)
+    .option('--verifier-key <key>', "pinned backup verifier key (default: this data directory's signing key)")
+    .option('--dry-run', 'print the plan, change nothing', false)
+    .action(
+      async (opts: { target: string; keepLast: string; keepDaily: string; keepWeekly: string; keepMonthly: string; sshUser?: string; sshKey?: string; orphanGrace: string; init: boolean; verifierKey?: string; dryRun: boolean }) => {
+        const config = configFrom(global());
+        const info = findTarget(config, opts.target);
+        if (info.type === 'sftp' && (!opts.sshUser || !opts.sshKey)) throw new Error("SFTP targets are pruned with the owner's credential: give --ssh-user and --ssh-key (the server's writer key cannot delete)");
+        const count = (v: string, name: string) => {
+          if (!/^\d+$/.test(v)) throw new Error(`${name} takes a whole number`);
+          return Number(v);
+        };
+        const verifier = opts.verifierKey ? backupVerifier(opts.verifierKey) : loadBackupSigningKey(config).verifier;
+        const target = openTarget(info, opts.sshUser && opts.sshKey ? { username: opts.sshUser, privateKeyFile: path.resolve(opts.sshKey) } : undefined);
+        try {
+          if (opts.init) {
+            if (!(target instanceof SftpTarget)) throw new Error('--init is for SFTP targets');
+            await target.prepareLayout();
+          }
+          const r = await pruneTarget(target, verifier, {
+            policy: { keepLast: count(opts.keepLast, '--keep-last'), keepDaily: count(opts.keepDaily, '--keep-daily'), keepWeekly: count(opts.keepWeekly, '--keep-weekly'), keepMonthly: count(opts.keepMonthly, '--keep-monthly') },
+            orphanGraceMs: count(opts.orphanGrace, '--orphan-grace') * 3_600_000,
+            dryRun: opts.dryRun,
+          });
+          for (const k of r.plan.keep) console.log(`keep    snapshot ${k.seq}  (${k.reasons.join(', ')})`);
+          for (const d of r.plan.remove) console.log(`${opts.dryRun ? 'would prune' : 'pruned '} snapshot ${d.seq}`);
+          if (!opts.dryRun) console.log(`${r.objectsRemoved} objects removed`);
+        } finally {
+          await target.close();
+        }
+      },
+    );
 
   backup
     .command('status')
