@@ -10,6 +10,8 @@ import { sessionDevice } from '../devices/service.js';
 import type { ConversationTable } from '../db/schema/messaging.js';
 import * as store from './store.js';
 import { defaultExpirySeconds } from '../retention/expiry.js';
+import { recipientsOf } from '../delivery/store.js';
+import { receiptBoardOf } from './receipts.js';
 
 async function assertColleagues(deps: Deps, auth: AuthenticatedSession, accountIds: string[]): Promise<void> {
   for (const id of accountIds) {
@@ -145,6 +147,7 @@ export async function addMembers(deps: Deps, auth: AuthenticatedSession, actor: 
       await recordAudit(tx, auditEvent(tx, actor, 'conversation.member_added', 'U', { entity: { type: 'conversation', id }, onBehalfOf: null, detail: { accountId } }));
     }
   });
+  await tellMembersToReconcile(deps, id);
   return describeConversation(deps, row, auth.session.device_id);
 }
 
@@ -167,4 +170,16 @@ export async function removeMember(deps: Deps, auth: AuthenticatedSession, actor
     }
     await recordAudit(tx, auditEvent(tx, actor, 'conversation.member_removed', 'U', { entity: { type: 'conversation', id }, detail: { accountId, left: accountId === auth.account.id } }));
   });
+  await tellMembersToReconcile(deps, id);
+}
+
+/**
+ * Membership changed on the server: the members' clients bring the MLS group in line (an admin's
+ * device adds the new person's devices, or removes the leaves of someone who left) and refresh
+ * their member lists, without waiting for their periodic check.
+ */
+async function tellMembersToReconcile(deps: Deps, conversationId: string): Promise<void> {
+  const devices = await recipientsOf(deps.db, [conversationId]);
+  deps.fanOut.publish(devices.map((d) => d.device_id), { type: 'peers' });
+  receiptBoardOf(deps).touch(conversationId);
 }

@@ -14,6 +14,7 @@ import type {
   KeyPackageCount,
   MessagePage,
   Ok,
+  ReceiptList,
   RegisterDeviceBody,
   SubmitMessageBody,
   SubmittedMessage,
@@ -42,6 +43,17 @@ export const submitMessage = (conversationId: string, body: SubmitMessageBody) =
 export const fetchMessages = (conversationId: string, after: number, limit = 100) =>
   http.get<MessagePage>(`/conversations/${segment(conversationId)}/messages?after=${after}&limit=${limit}`);
 export const acknowledge = (conversationId: string, seq: number) => http.post<Ok>(`/conversations/${segment(conversationId)}/ack`, { seq });
+export const markRead = (conversationId: string, seq: number) => http.post<Ok>(`/conversations/${segment(conversationId)}/read`, { seq });
+export const getReceipts = (conversationId: string) => http.get<ReceiptList>(`/conversations/${segment(conversationId)}/receipts`);
+export const setConversationTitle = (conversationId: string, title: string | null) => http.put<Conversation>(`/conversations/${segment(conversationId)}/title`, { title });
+export const addConversationMembers = (conversationId: string, accountIds: string[]) =>
+  http.post<Conversation>(`/conversations/${segment(conversationId)}/members`, { accountIds });
+/** Removes a member; with one's own account id, leaves the conversation. */
+export const removeConversationMember = (conversationId: string, accountId: string) =>
+  http.delete<Ok>(`/conversations/${segment(conversationId)}/members/${segment(accountId)}`);
+/** Deletes the server's copy of an own message (and the blobs of the attachments it names). */
+export const recallMessage = (conversationId: string, seq: number, blobIds: string[]) =>
+  http.delete<Ok>(`/conversations/${segment(conversationId)}/messages/${seq}${blobIds.length ? `?attachments=${blobIds.join(',')}` : ''}`);
 export const listWelcomes = () => http.get<WelcomeList>('/welcomes');
 export const consumeWelcome = (id: string) => http.post<Ok>(`/welcomes/${segment(id)}/consumed`);
 

@@ -8,13 +8,23 @@
  * STALE_EPOCH; own messages are never fed back; per conversation, work runs one at a time.
  */
 import * as mls from '@consilium/crypto/mls';
-import type { Conversation, CreatedPatientInvite, Device, OpenCaseBody, PendingWelcome, ServerFrame, StoredMessage, SubmitMessageBody, SubmittedMessage } from '@consilium/protocol';
+import type { Conversation, CreatedPatientInvite, Device, MemberReceipt, OpenCaseBody, PendingWelcome, ServerFrame, StoredMessage, SubmitMessageBody, SubmittedMessage } from '@consilium/protocol';
 import { ApiError } from '../api/client';
 import { listSessions as listServerSessions } from '../api/me';
 import * as serverApi from '../api/messaging';
 import { openCase } from '../api/cases';
 import { createPatientInvite } from '../api/patients';
-import { decodeMessageContent, encodeMessageContent, type AttachmentDescriptor } from '@consilium/protocol';
+import {
+  applyMessageControl,
+  decodeMessageContent,
+  decodeMessageControl,
+  DELETE_CONTENT_TYPE,
+  EDIT_CONTENT_TYPE,
+  encodeMessageContent,
+  encodeMessageControl,
+  type AttachmentDescriptor,
+  type MessageControl,
+} from '@consilium/protocol';
 import { forgetOpenedAttachments } from '../attachments/vault';
 import { KeyTransparency } from './key-transparency';
 import { acknowledgeOwnDevices, unknownOwnDevices } from './own-devices';
@@ -101,6 +111,10 @@ export class Messenger {
   private reconnectDelay = 1000;
   private reconcileTimer: ReturnType<typeof setInterval> | null = null;
   private openConversationId: string | null = null;
+  /** Per conversation: every member's receipt, as the server last said (fetched on open, pushed on change). */
+  private readonly receipts = new Map<string, MemberReceipt[]>();
+  /** Per conversation: the read marker last posted to the server (posted only forward). */
+  private readonly postedRead = new Map<string, number>();
   private snapshot: MessengerSnapshot = { phase: 'starting', error: null, deviceId: null, connected: false, conversations: [], unknownOwnDevices: [] };
   private readonly listeners = new Set<() => void>();
 
@@ -120,13 +134,19 @@ export class Messenger {
       const group = this.groups.get(c.id);
       const messages = group?.messages ?? [];
       const others = c.members.filter((m) => m.accountId !== this.accountId);
-      const title =
-        others.length === 0 ? 'Only you' : others.map((m) => m.displayName).join(', ');
+      const names = others.length === 0 ? 'Only you' : others.map((m) => m.displayName).join(', ');
+      const receipts = this.receipts.get(c.id) ?? [];
       return {
         id: c.id,
         kind: c.kind,
-        title,
-        members: c.members.map((m) => ({ accountId: m.accountId, displayName: m.displayName })),
+        title: c.title ?? names,
+        customTitle: c.title,
+        admin: c.members.some((m) => m.accountId === this.accountId && m.role === 'admin'),
+        receipts: others.map((m) => {
+          const r = receipts.find((x) => x.accountId === m.accountId);
+          return { accountId: m.accountId, displayName: m.displayName, deliveredSeq: r?.deliveredSeq ?? 0, readSeq: r?.readSeq ?? 0 };
+        }),
+        members: c.members.map((m) => ({ accountId: m.accountId, displayName: m.displayName, role: m.role })),
         joined: group !== undefined,
         removed: group ? !group.state.active : false,
         unread: group ? messages.filter((m) => !m.own && m.seq !== null && m.seq > group.readSeq).length : 0,
@@ -171,6 +191,7 @@ export class Messenger {
       await this.refreshConversations();
       await this.loadGroups();
       this.publish({ phase: 'ready' });
+      document.addEventListener('visibilitychange', this.onVisibility);
       this.connect();
       await this.joinWelcomes();
       await Promise.all(this.conversations.map((c) => this.sync(c.id)));
@@ -196,6 +217,7 @@ export class Messenger {
 
   stop(): void {
     this.stopped = true;
+    document.removeEventListener('visibilitychange', this.onVisibility);
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     forgetOpenedAttachments();
     this.releaseLock?.();
@@ -651,6 +673,114 @@ export class Messenger {
     await this.save(conversationId, group);
     this.publish();
     await this.api.acknowledge(conversationId, group.cursor);
+    this.postRead(conversationId, group);
+  }
+
+  // ---- edits and deletes (MLS application messages carrying a control envelope) -----------
+
+  private applyControl(conversationId: string, group: Group, control: MessageControl, senderAccountId: string, seq: number | null, at: string): void {
+    const outcome = applyMessageControl(group.messages, control, senderAccountId, seq, at);
+    if (outcome.applied) group.messages = outcome.messages;
+    else console.warn(`${control.$type} of message ${control.target} in ${conversationId} ignored: ${outcome.reason}`);
+  }
+
+  /** Changes an own message on every device of every member, as an MLS-encrypted edit message. */
+  editMessage(conversationId: string, key: string, text: string): Promise<void> {
+    return this.sendControl(conversationId, key, (target) => ({ $type: EDIT_CONTENT_TYPE, target, text })).then(() => undefined);
+  }
+
+  /**
+   * Deletes an own message on every device (an MLS-encrypted delete message), then deletes the
+   * server's ciphertext of it and its attachments' blobs (recall), so devices that had not fetched
+   * it yet never get it. The recall is best effort: the message may have expired already.
+   */
+  async deleteMessage(conversationId: string, key: string): Promise<void> {
+    const target = await this.sendControl(conversationId, key, (seq) => ({ $type: DELETE_CONTENT_TYPE, target: seq }));
+    await this.api.recallMessage(conversationId, target.seq!, (target.attachments ?? []).map((a) => a.blobId)).catch((error: unknown) => console.warn('the server copy could not be recalled', error));
+  }
+
+  private sendControl(conversationId: string, key: string, make: (seq: number) => MessageControl): Promise<ThreadMessage> {
+    const group = this.groups.get(conversationId);
+    if (!group) return Promise.reject(new Error('this device is not in the conversation'));
+    return this.serial(conversationId, async () => {
+      const target = group.messages.find((m) => m.key === key);
+      if (!target || target.seq === null || target.senderAccountId !== this.accountId || target.deleted) throw new Error('only your own sent messages can be changed');
+      const control = make(target.seq);
+      const epoch = Number(group.state.epoch);
+      const { newState, message } = await mls.encryptMessage(group.state, utf8(encodeMessageControl(control)));
+      group.state = newState;
+      // Save, then send (a sender generation is never used twice).
+      await this.save(conversationId, group);
+      const { seq } = await this.submit(conversationId, { clientMessageId: crypto.randomUUID(), kind: 'application', epoch, body: toB64(message) });
+      this.applyControl(conversationId, group, control, this.accountId, seq, new Date().toISOString());
+      await this.save(conversationId, group);
+      this.publish();
+      return target;
+    });
+  }
+
+  // ---- members and titles -----------------------------------------------------------------
+
+  /** Adds people (admins): the server records them, then this device adds all their devices with one commit. */
+  async addMembers(conversationId: string, accountIds: string[]): Promise<void> {
+    await this.api.addConversationMembers(conversationId, accountIds);
+    await this.refreshConversations();
+    const conversation = this.conversations.find((c) => c.id === conversationId);
+    if (conversation) await this.reconcile(conversation);
+    this.publish();
+  }
+
+  /** Removes a person (admins): delivery to them stops at once, then this device removes all their leaves. */
+  async removeMember(conversationId: string, accountId: string): Promise<void> {
+    await this.api.removeConversationMember(conversationId, accountId);
+    await this.refreshConversations();
+    const conversation = this.conversations.find((c) => c.id === conversationId);
+    if (conversation) await this.reconcile(conversation);
+    this.publish();
+  }
+
+  /** Leaves a conversation: the server stops delivery to this account; an admin's device removes our leaves. */
+  async leave(conversationId: string): Promise<void> {
+    await this.api.removeConversationMember(conversationId, this.accountId);
+    await this.refreshConversations();
+  }
+
+  async rename(conversationId: string, title: string | null): Promise<void> {
+    await this.api.setConversationTitle(conversationId, title);
+    await this.refreshConversations();
+  }
+
+  // ---- read markers and receipts ------------------------------------------------------------
+
+  private isOnScreen(conversationId: string): boolean {
+    return this.openConversationId === conversationId && document.visibilityState === 'visible';
+  }
+
+  /** Tells the server how far this person has read, when the thread is on screen (forward only). */
+  private postRead(conversationId: string, group: Group): void {
+    if (!this.isOnScreen(conversationId) || group.cursor === 0) return;
+    const seq = group.cursor;
+    if ((this.postedRead.get(conversationId) ?? 0) >= seq) return;
+    this.postedRead.set(conversationId, seq);
+    void this.api.markRead(conversationId, seq).catch(() => this.postedRead.delete(conversationId));
+  }
+
+  /** Coming back to the tab reads what arrived in the open thread meanwhile. */
+  private readonly onVisibility = () => {
+    if (document.visibilityState === 'visible') this.setOpenConversation(this.openConversationId);
+  };
+
+  private readonly fetchedReceipts = new Set<string>();
+
+  private async loadReceipts(conversationId: string): Promise<void> {
+    if (this.fetchedReceipts.has(conversationId)) return;
+    this.fetchedReceipts.add(conversationId);
+    try {
+      this.receipts.set(conversationId, (await this.api.getReceipts(conversationId)).receipts);
+      this.publish();
+    } catch {
+      this.fetchedReceipts.delete(conversationId);
+    }
   }
 
   private senderName(accountId: string, conversationId?: string): string {
@@ -680,8 +810,14 @@ export class Messenger {
       group.state = processed.newState;
       if (processed.kind === 'application') {
         if (processed.sender.userId !== m.senderAccountId) throw new Error('the server and MLS disagree on the sender');
-        group.messages = [...group.messages, { ...base, ...decodeMessageContent(fromUtf8(processed.plaintext)), status: 'received' }];
-        if (this.openConversationId === m.conversationId) group.readSeq = m.seq;
+        const plaintext = fromUtf8(processed.plaintext);
+        const control = decodeMessageControl(plaintext);
+        // An edit or delete names its author by the MLS credential that signed it, nothing else.
+        if (control) this.applyControl(m.conversationId, group, control, processed.sender.userId, m.seq, m.sentAt);
+        else {
+          group.messages = [...group.messages, { ...base, ...decodeMessageContent(plaintext), status: 'received' }];
+          if (this.isOnScreen(m.conversationId)) group.readSeq = m.seq;
+        }
       }
     } catch (error) {
       console.warn(`message ${m.seq} of ${m.conversationId} could not be processed`, error);
@@ -752,8 +888,11 @@ export class Messenger {
   /** The thread on screen: its messages count as read. */
   setOpenConversation(conversationId: string | null): void {
     this.openConversationId = conversationId;
+    if (conversationId) void this.loadReceipts(conversationId);
     const group = conversationId ? this.groups.get(conversationId) : undefined;
-    if (!conversationId || !group || group.readSeq >= group.cursor) return;
+    if (!conversationId || !group || !this.isOnScreen(conversationId)) return;
+    this.postRead(conversationId, group);
+    if (group.readSeq >= group.cursor) return;
     group.readSeq = group.cursor;
     this.publish();
     void this.serial(conversationId, () => this.save(conversationId, group)).catch(() => undefined);
@@ -799,6 +938,9 @@ export class Messenger {
     switch (frame.type) {
       case 'ready':
         this.publish({ connected: true });
+        // Receipts pushed while the socket was down were lost: fetch them again when next shown.
+        this.fetchedReceipts.clear();
+        if (this.openConversationId) void this.loadReceipts(this.openConversationId);
         // Whatever arrived while the socket was down.
         void this.resync().catch(failed);
         break;
@@ -819,6 +961,10 @@ export class Messenger {
         // Every member's client hears this at once; a random pause lets one of them commit first,
         // so the rest usually find nothing left to do instead of racing into STALE_EPOCH.
         setTimeout(() => void this.refreshConversations().then(() => this.reconcileAll()).catch(failed), 500 + Math.random() * 2500);
+        break;
+      case 'receipts':
+        this.receipts.set(frame.conversationId, frame.receipts);
+        this.publish();
         break;
       case 'case':
         for (const listener of this.caseListeners) listener(frame.caseId);

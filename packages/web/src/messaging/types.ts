@@ -15,20 +15,37 @@ export interface ThreadMessage {
   at: string;
   own: boolean;
   status: 'sending' | 'sent' | 'failed' | 'received' | 'undecryptable';
+  /** Set when its author edited it (an MLS-encrypted edit message): when. */
+  editedAt?: string;
+  /** Its author deleted it on every device: text and attachments are gone. */
+  deleted?: boolean;
   /** An own message the server has not confirmed: the exact MLS message, to send again as is. */
   outbox?: { epoch: number; body: string };
+}
+
+export interface MemberReceiptView {
+  accountId: string;
+  displayName: string;
+  deliveredSeq: number;
+  readSeq: number;
 }
 
 export interface ConversationSummary {
   id: string;
   kind: 'direct' | 'group' | 'case' | 'patient';
   title: string;
-  members: { accountId: string; displayName: string }[];
+  members: { accountId: string; displayName: string; role: 'admin' | 'member' }[];
   /** False until this device has joined the MLS group (its Welcome has not arrived yet). */
   joined: boolean;
   /** A commit removed this device from the group: it can read the history but no longer send. */
   removed: boolean;
   unread: number;
+  /** The group's title set by an admin, if any (`title` falls back to the members' names). */
+  customTitle: string | null;
+  /** Whether this account may add and remove members and rename the conversation. */
+  admin: boolean;
+  /** How far each other member has received and read (from the server's receipts). */
+  receipts: MemberReceiptView[];
   lastMessage: ThreadMessage | null;
   messages: ThreadMessage[];
 }
