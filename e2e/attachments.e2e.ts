@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { findImageMetadata } from '../packages/web/src/attachments/image-metadata.js';
 import { FIXTURE_CAMERA, FIXTURE_LATITUDE, latitudeOf, readExif, withGpsExif } from '../packages/web/src/attachments/exif-fixture.js';
+import { b64, baseJpeg, fromB64 } from './photo-fixture.js';
 import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, WAIT } from './support.js';
 
 // The media vault in Chromium: images lose their EXIF/GPS metadata by being re-encoded through
@@ -24,27 +25,6 @@ afterAll(async () => {
 });
 
 const shot = (page: Page, name: string) => (process.env.E2E_SCREENSHOTS ? page.screenshot({ path: `/tmp/attachments-${name}.png`, fullPage: true }) : undefined);
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-const fromB64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
-
-/** A 64x32 JPEG made by the browser: left half flat grey, right half a fine black-and-white checkerboard. */
-async function baseJpeg(page: Page): Promise<Uint8Array> {
-  const data = await page.evaluate(async () => {
-    const canvas = new OffscreenCanvas(64, 32);
-    const ctx = canvas.getContext('2d')!;
-    ctx.fillStyle = '#888';
-    ctx.fillRect(0, 0, 64, 32);
-    for (let y = 0; y < 32; y += 2) for (let x = 32; x < 64; x += 2) {
-      ctx.fillStyle = (x + y) % 4 === 0 ? '#000' : '#fff';
-      ctx.fillRect(x, y, 2, 2);
-    }
-    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.95 })).arrayBuffer());
-    let s = '';
-    for (const b of bytes) s += String.fromCharCode(b);
-    return btoa(s);
-  });
-  return fromB64(data);
-}
 
 describe('attachments in Chromium', () => {
   it('re-encoding strips EXIF and GPS, applies the EXIF orientation, and blurs the chosen area', async () => {

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createDepartment, systemActor } from '@consilium/server';
 // Verification is an admin's act with evidence; the service function is how a seed sets it.
 import { setVerification } from '../packages/server/src/accounts/service.js';
 import { validateCaseBundle } from '../packages/web/src/cases/fhir-export.js';
+import { findImageMetadata } from '../packages/web/src/attachments/image-metadata.js';
+import { FIXTURE_CAMERA, FIXTURE_LATITUDE, latitudeOf, readExif, withGpsExif } from '../packages/web/src/attachments/exif-fixture.js';
+import { baseJpeg } from './photo-fixture.js';
 import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, WAIT } from './support.js';
 
 let server: E2eServer;
@@ -28,14 +32,16 @@ async function newPage(problems: string[][]): Promise<Page> {
 }
 
 describe('patient cases in Chromium', () => {
-  it('an urgent consult pages the on-call cardiologist, who reads the SBAR, accepts and answers', async () => {
+  it('an urgent consult with a photo pages the on-call cardiologist, who sees the photo (without its GPS tags), accepts and answers', async () => {
     const { org, accounts } = await seedColleagues(server, 'E2E Cases Hospital', [
       { email: 'admin@e2e-cases.test', displayName: 'Ada Admin', role: 'admin' },
       { email: 'alice@e2e-cases.test', displayName: 'Dr Alice Ward', role: 'clinician' },
       { email: 'bob@e2e-cases.test', displayName: 'Dr Bob Lane', role: 'clinician' },
+      { email: 'carol@e2e-cases.test', displayName: 'Dr Carol Resident', role: 'clinician' },
+      { email: 'uma@e2e-cases.test', displayName: 'Dr Uma Unverified', role: 'clinician' },
     ]);
     await createDepartment(server.deps, systemActor(org.id), 'Cardiology');
-    for (const account of accounts.slice(1)) {
+    for (const account of accounts.slice(1, 4)) {
       await setVerification(server.deps, systemActor(org.id), account.id, {
         level: 'licence_verified',
         register: 'BIG',
@@ -84,12 +90,34 @@ describe('patient cases in Chromium', () => {
     await alice.getByLabel('Background').fill('Type 2 diabetes, smoker');
     await alice.getByLabel('Assessment').fill('ST elevation V2-V4');
     await alice.getByLabel('Recommendation / question').fill('Primary PCI now?');
+    // She adds the ward resident (verified) to the case; an unverified colleague cannot be chosen.
+    await alice.getByLabel('Add a colleague (optional)').fill('Dr');
+    const matches = alice.getByRole('list', { name: 'Matching colleagues' });
+    await matches.getByRole('checkbox', { name: /Dr Uma Unverified/ }).and(alice.locator(':disabled')).waitFor(WAIT);
+    await matches.getByRole('checkbox', { name: /Dr Carol Resident/ }).check();
+    await alice.getByRole('list', { name: 'Colleagues added' }).getByText('Dr Carol Resident').waitFor(WAIT);
+    // And a photo of the ECG, straight from a phone camera: it carries EXIF with GPS tags.
+    const photo = withGpsExif(await baseJpeg(alice));
+    expect(latitudeOf(readExif(photo).gps)).toBeCloseTo(FIXTURE_LATITUDE, 3);
+    await alice.getByTestId('attach-input').setInputFiles({ name: 'ecg-bed4.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(photo) });
+    await alice.getByTestId('image-editor').waitFor(WAIT);
     await shot(alice, 'new-consult');
     await alice.getByRole('button', { name: 'Page urgent consult' }).click();
     await alice.getByRole('heading', { name: 'Consult to Cardiology' }).waitFor(WAIT);
     await alice.getByText('Paging · step 1 of 1').waitFor(WAIT);
     const consultCard = alice.locator('.case-consult');
     await consultCard.getByText('Primary PCI now?').waitFor(WAIT);
+    await alice.locator('.message-own [data-testid=attachment] img').waitFor(WAIT);
+    const members = await server.deps.db.selectFrom('conversation_member').innerJoin('account', 'account.id', 'conversation_member.account_id').select('account.email').where('conversation_member.removed_at', 'is', null).execute();
+    expect(members.map((m) => m.email)).toContain('carol@e2e-cases.test');
+
+    // What the server stored for the case is ciphertext in our format: no JPEG, no camera, no GPS.
+    const blobs = await server.deps.db.selectFrom('attachment_link').select(['blob_id', 'conversation_id']).execute();
+    expect(blobs).toHaveLength(1);
+    const stored = readFileSync(path.join(server.deps.config.dataDir, 'blobs', blobs[0]!.blob_id.slice(0, 2), blobs[0]!.blob_id));
+    expect(stored.subarray(0, 4).toString('latin1')).toBe('CNSA');
+    expect(stored.includes(Buffer.from(FIXTURE_CAMERA))).toBe(false);
+    expect(stored.includes(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);
 
     // Bob is paged: the top bar counts it, "Needs me" lists it.
     const count = bob.getByTestId('cases-awaiting-count');
@@ -109,6 +137,21 @@ describe('patient cases in Chromium', () => {
     await sbar.getByText('Chest pain for 2 hours, sweating').waitFor(WAIT);
     expect(await sbar.getByText('ST elevation V2-V4').count()).toBe(1);
     expect(await sbar.getByText('MRN-0042').count()).toBe(1);
+    // The photo is decrypted on Bob's device and shown in the app (a blob: URL, never a file). The
+    // page's CSP keeps scripts from reading blob: URLs, so the bytes are checked through the one way
+    // out, the audited Export: a JPEG without EXIF or GPS.
+    const figure = bob.locator('.message:not(.message-own) [data-testid=attachment]');
+    const img = figure.locator('img');
+    await img.waitFor(WAIT);
+    expect(await img.getAttribute('src')).toMatch(/^blob:/);
+    expect(await img.evaluate((el: HTMLImageElement) => [el.naturalWidth, el.naturalHeight])).toEqual([64, 32]);
+    const [saved] = await Promise.all([bob.waitForEvent('download', WAIT), figure.getByRole('button', { name: 'Export' }).click()]);
+    expect(saved.suggestedFilename()).toBe('ecg-bed4.jpg');
+    const shown = new Uint8Array(readFileSync((await saved.path())!));
+    expect([shown[0], shown[1]]).toEqual([0xff, 0xd8]);
+    expect(findImageMetadata(shown)).toEqual([]);
+    expect(readExif(shown).gps).toEqual({});
+    expect(Buffer.from(shown).includes(Buffer.from(FIXTURE_CAMERA))).toBe(false);
     await shot(bob, 'paged');
     await alert.getByRole('button', { name: 'Accept' }).click();
     await bob.locator('.case-paging').getByText('Accepted by Dr Bob Lane').waitFor(WAIT);
@@ -141,6 +184,9 @@ describe('patient cases in Chromium', () => {
     expect(checked.ok).toBe(true);
     expect(JSON.stringify(bundle)).toContain('Situation: Chest pain for 2 hours, sweating');
     expect(JSON.stringify(bundle)).toContain('Activating the cath lab');
+    // The photo is in the record as a DocumentReference (its bytes stay in the vault).
+    const resources = (bundle as { entry: { resource: { resourceType: string; content?: { attachment: { title?: string } }[] } }[] }).entry.map((e) => e.resource);
+    expect(resources.filter((r) => r.resourceType === 'DocumentReference').map((r) => r.content?.[0]?.attachment.title)).toEqual(['ecg-bed4.jpg']);
     await alice.getByText(/^Exported \d+ FHIR resources/).waitFor(WAIT);
     await bob.locator('.case-outcome').getByText('Primary PCI to LAD, transferred to CCU.').waitFor(WAIT);
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { OnCallRoster, Urgency } from '@consilium/protocol';
+import type { DirectoryEntry, OnCallRoster, Urgency } from '@consilium/protocol';
 import { ZodError } from 'zod';
 import { ApiError } from '../api/client';
 import { getOnCall } from '../api/cases';
@@ -14,6 +14,9 @@ import { useAction } from '../ui/use-action';
 import { useLoaded } from '../ui/use-loaded';
 import { ageBands, encodeCaseHeader, MAX_SBAR_FIELD, sexLabels, type AgeBand, type PatientSex } from './case-content';
 import { urgencyLabels } from './case-labels';
+import { CaseColleaguePicker } from './CaseColleaguePicker';
+import { AttachButton, AttachmentDraftPanel, draftOf, type AttachmentDraft } from '../attachments/AttachmentDraftPanel';
+import { sendAttachment } from '../attachments/vault';
 
 const urgencies: Urgency[] = ['routine', 'urgent', 'emergency'];
 const urgencyHints: Record<Urgency, string> = {
@@ -119,6 +122,11 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
   const [departments] = useLoaded(listDepartments);
   const [draft, setDraft] = useState<Draft>(empty);
   const [problems, setProblems] = useState<Problems>({});
+  const [colleagues, setColleagues] = useState<DirectoryEntry[]>([]);
+  const [photo, setPhoto] = useState<AttachmentDraft | null>(null);
+  const [photoError, setPhotoError] = useState<unknown>(null);
+  /** The case was opened but its photo could not follow: offer to go there rather than open a second one. */
+  const [openedWithoutPhoto, setOpenedWithoutPhoto] = useState<string | null>(null);
   const action = useAction();
   const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
 
@@ -149,7 +157,16 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
       } catch (error) {
         throw new Error(error instanceof ZodError ? `the consult is not complete: ${error.issues.map((i) => i.message).join('; ')}` : String(error));
       }
-      const id = await messenger.startCase({ departmentId: draft.departmentId, urgency: draft.urgency, memberAccountIds: [] }, header);
+      const id = await messenger.startCase({ departmentId: draft.departmentId, urgency: draft.urgency, memberAccountIds: colleagues.map((c) => c.accountId) }, header);
+      if (photo) {
+        // Metadata stripped, encrypted and uploaded for the case; its key follows in the next message.
+        try {
+          await messenger.send(id, '', [await sendAttachment(id, photo.file, photo.edits)]);
+        } catch (error) {
+          setOpenedWithoutPhoto(id);
+          throw new Error(`the consult was sent, but the photo was not (${describeError(error)}). Open the case and attach it there.`);
+        }
+      }
       onClose();
       navigate({ name: 'case', id });
     });
@@ -188,6 +205,7 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
               </label>
             ))}
           </div>
+          <CaseColleaguePicker chosen={colleagues} onChange={setColleagues} />
           {draft.urgency !== 'routine' && (
             <p className="notice small">
               {urgencyLabels[draft.urgency]} consults page the on-call chain and must be explicitly accepted; unanswered pages escalate to the next step.
@@ -242,12 +260,49 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
           />
         </fieldset>
 
+        <fieldset className="case-fieldset">
+          <legend>Photo or document (optional)</legend>
+          <p className="small muted">Location and camera details are removed before it is encrypted; blur faces or name labels below.</p>
+          {photo ? (
+            <AttachmentDraftPanel draft={photo} onChange={setPhoto} onRemove={() => setPhoto(null)} />
+          ) : (
+            <div>
+              <AttachButton
+                onPick={(file) => {
+                  setPhotoError(null);
+                  try {
+                    setPhoto(draftOf(file));
+                  } catch (error) {
+                    setPhotoError(error);
+                  }
+                }}
+                disabled={action.pending}
+              />
+            </div>
+          )}
+          <ErrorAlert error={photoError} />
+        </fieldset>
+
         <RefusalAlert error={action.error} />
+        {openedWithoutPhoto && (
+          <div className="button-row button-row-end">
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => {
+                onClose();
+                navigate({ name: 'case', id: openedWithoutPhoto });
+              }}
+            >
+              Open the case
+            </button>
+          </div>
+        )}
         <div className="button-row button-row-end">
           <button type="button" className="button button-secondary" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="button button-primary" disabled={action.pending || !messenger}>
+          <button type="submit" className="button button-primary" disabled={action.pending || !messenger || openedWithoutPhoto !== null}>
             {action.pending ? 'Sending consult…' : draft.urgency === 'routine' ? 'Send consult' : `Page ${urgencyLabels[draft.urgency].toLowerCase()} consult`}
           </button>
         </div>
