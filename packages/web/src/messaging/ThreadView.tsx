@@ -8,6 +8,7 @@ import type { ThreadMessage } from './types';
 import { AttachButton, AttachmentDraftPanel, draftOf, type AttachmentDraft } from '../attachments/AttachmentDraftPanel';
 import { AttachmentView } from '../attachments/AttachmentView';
 import { sendAttachment } from '../attachments/vault';
+import { MessageExpiryControl } from '../cases/MessageExpiryControl';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
 import { MembersDialog } from './MembersDialog';
 import { receiptLabel } from './receipts';
@@ -104,6 +105,7 @@ export function ThreadView({ conversationId, renderContent }: { conversationId: 
             Members
           </button>
         </p>
+        <MessageExpiryControl key={conversationId} conversationId={conversationId} />
       </header>
       {showMembers && <MembersDialog conversation={conversation} onClose={() => setShowMembers(false)} />}
       {deleting && messenger && (
