@@ -268,7 +268,8 @@ export function registerBackupCommands(program: Command): void {
 }
 
 /**
- * `serve --demo` turns scheduled backups on (hourly). Without configured recipients it makes two
+ * `serve --demo` turns scheduled backups on (hourly), and restore drills (monthly) when it made the
+ * demo identities. Without configured recipients it makes two
  * demo identities in a directory BESIDE the data directory, never inside it, and says so: a real
  * deployment keeps them on other machines (docs/operations/backups.md).
  */
@@ -288,6 +289,9 @@ export async function demoBackupSettings(config: { dataDir: string; backupRecipi
     if (!m) throw new Error(`${file} has no public key line`);
     recipients.push(m[1]!);
   }
-  console.log(`Demo backups: hourly (${schedule}) to ${path.join(config.dataDir, 'backups')}; demo identities in ${dir} (DEMO ONLY: keep real ones off the server).`);
-  return { backupRecipients: recipients, backupSchedule: schedule };
+  // The demo also drills by itself (monthly, the default schedule) with the demo operations
+  // identity: a real server holds no identity, so it drills only on a restore host.
+  const drillIdentity = path.join(dir, 'operations.key');
+  console.log(`Demo backups: hourly (${schedule}) to ${path.join(config.dataDir, 'backups')}; restore drills monthly; demo identities in ${dir} (DEMO ONLY: keep real ones off the server).`);
+  return { backupRecipients: recipients, backupSchedule: schedule, backupDrillIdentityFile: drillIdentity };
 }

@@ -21,6 +21,8 @@ export const BackupRunSummary = z.strictObject({
   /** verify: structure, read-data or read-data-subset. */
   mode: z.string().nullable(),
   error: z.string().nullable(),
+  /** Drills: each restore check (integrity, row counts, audit verify, blobs) and its result. */
+  checks: z.array(z.strictObject({ name: z.string(), ok: z.boolean(), detail: z.string() })).nullable(),
 });
 export type BackupRunSummary = z.infer<typeof BackupRunSummary>;
 
@@ -43,6 +45,8 @@ export const BackupRuleCheck = z.strictObject({ have: z.number().int().nonnegati
 export const BackupStatus = z.strictObject({
   /** Cron expression of the server's schedule, or null when scheduled backups are off. */
   schedule: z.string().nullable(),
+  /** Cron expression of the server's own restore drill, or null when it does not run here (off, or no drill identity). */
+  drillSchedule: z.string().nullable(),
   recipients: z.number().int().nonnegative(),
   /** The Ed25519 verifier key that signs manifests (what offline verifiers pin). */
   verifierKey: z.string(),

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -95,6 +95,9 @@ describe(`restore drill and status (${testPgUrl ? 'PostgreSQL' : 'SQLite'})`, ()
     expect(status.rule.immutable.ok).toBe(false);
     expect(status.rule.errors.ok).toBe(true);
     expect(status.history.map((h) => h.kind)).toEqual(expect.arrayContaining(['backup', 'verify', 'drill']));
+    // The drill's report is on the page: each check and its result. No drill identity here, so the server does not drill itself.
+    expect(status.lastDrill!.checks).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'row counts', ok: true })]));
+    expect(status.drillSchedule).toBeNull();
     expect(JSON.stringify(status)).not.toContain('AGE-SECRET-KEY');
 
     const clinician = await signIn(server, org.clinician.email);
@@ -115,6 +118,41 @@ describe(`restore drill and status (${testPgUrl ? 'PostgreSQL' : 'SQLite'})`, ()
       expect(runs.map((r) => r.kind)).toEqual(expect.arrayContaining(['backup', 'verify']));
     } finally {
       await scheduled.stop();
+    }
+  });
+
+  it('the server runs its own restore drill on its cron schedule when given a drill identity: audited, report on the Backups page', async () => {
+    const identityFile = path.join(reports, 'drill-identity.txt');
+    writeFileSync(identityFile, `# drill identity (test)\n${ops.identity}\n`, { mode: 0o600 });
+    const drilling = await startTestServer({ backupRecipients: [ops.recipient, escrow.recipient], backupDrillSchedule: '* * * * * *', backupDrillIdentityFile: identityFile });
+    try {
+      const hospital = await seedOrg(drilling, 'Scheduled Drill Hospital');
+      const snapshot = await createBackup(drilling.deps);
+      let drill;
+      for (let i = 0; i < 300 && !drill; i++) {
+        // A drill that fired before the snapshot existed failed (and says so); wait for one after it.
+        drill = await drilling.deps.db.selectFrom('backup_run').selectAll().where('kind', '=', 'drill').where('outcome', '!=', 'running').where('seq', '=', snapshot.seq).executeTakeFirst();
+        if (!drill) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(drill).toMatchObject({ outcome: 'success', seq: snapshot.seq });
+      const leaf = (
+        await drilling.deps.db.selectFrom('audit_entry').select('leaf').where('log_id', '=', DEPLOYMENT_LOG).where('event_type', '=', 'backup.drill').orderBy('idx').execute()
+      )
+        .map((r) => JSON.parse(r.leaf))
+        .find((l) => l.detail.seq === snapshot.seq);
+      expect(leaf).toMatchObject({ outcome: 'success', detail: { seq: snapshot.seq, ok: true } });
+      expect(readdirSync(path.join(drilling.dataDir, 'backup-reports')).some((f) => f.endsWith('.html'))).toBe(true);
+
+      const admin = await signIn(drilling, hospital.admin.email);
+      const status = BackupStatus.parse((await admin.client.get('/api/v1/backups')).body);
+      expect(status.drillSchedule).toBe('* * * * * *');
+      // It drills every second here, so the newest drill may still be running: look it up in the history.
+      const passed = status.history.find((h) => h.kind === 'drill' && h.outcome === 'success' && h.seq === snapshot.seq);
+      expect(status.lastDrill).not.toBeNull();
+      expect(passed!.checks!.length).toBeGreaterThan(2);
+      expect(passed!.checks!.every((c) => c.ok)).toBe(true);
+    } finally {
+      await drilling.stop();
     }
   });
 });

@@ -30,6 +30,7 @@ function summary(row: store.BackupRun): BackupRunSummary {
     problems: Number(row.problems),
     mode: typeof detail.mode === 'string' ? detail.mode : null,
     error: typeof detail.error === 'string' ? detail.error : null,
+    checks: row.kind === 'drill' && Array.isArray(detail.checks) ? (detail.checks as { name: unknown; ok: unknown; detail: unknown }[]).map((c) => ({ name: String(c.name), ok: c.ok === true, detail: String(c.detail) })) : null,
   };
 }
 
@@ -65,6 +66,7 @@ export async function backupStatus(deps: Deps): Promise<BackupStatus> {
   const immutable = holding.filter((t) => t.immutable).length;
   return {
     schedule: config.backupSchedule || null,
+    drillSchedule: config.backupDrillSchedule && config.backupDrillIdentityFile ? config.backupDrillSchedule : null,
     recipients: config.backupRecipients.length,
     verifierKey: loadBackupSigningKey(config).verifierKey,
     lastBackup: lastBackup ? summary(lastBackup) : null,

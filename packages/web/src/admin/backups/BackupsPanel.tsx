@@ -71,9 +71,32 @@ export function BackupsPanel() {
           ))}
         </ul>
         <p className="muted small">
-          Schedule: {s.schedule ?? 'off'} · {s.recipients} age recipients · manifests signed by <code>{s.verifierKey}</code>
+          Backups: {s.schedule ?? 'off'} · restore drills: {s.drillSchedule ?? 'not run by this server (run them where the identity is)'} · {s.recipients} age recipients · manifests signed by{' '}
+          <code>{s.verifierKey}</code>
         </p>
       </section>
+
+      {s.lastDrill?.checks && (
+        <section aria-labelledby="drill-heading">
+          <h2 id="drill-heading" className="section-title">
+            Last restore drill: {s.lastDrill.outcome === 'success' ? 'passed' : s.lastDrill.outcome === 'running' ? 'running' : 'failed'}
+          </h2>
+          <p className="muted small">
+            {formatDateTime(s.lastDrill.startedAt)} · snapshot {s.lastDrill.seq ?? '–'} on {s.lastDrill.target} · restored in {seconds(s.lastDrill.restoreMs)}, {seconds(s.lastDrill.durationMs)} in all. The full report (Markdown, HTML, JSON) is in the server's backup-reports
+            directory: evidence for HIPAA 164.308(a)(7)(ii)(D).
+          </p>
+          <ul className="list list-card">
+            {s.lastDrill.checks.map((c) => (
+              <li key={c.name} className="list-row">
+                <span className="list-row-title">
+                  <Badge tone={c.ok ? 'success' : 'danger'}>{c.ok ? 'ok' : 'failed'}</Badge> {c.name}
+                </span>
+                <span className="muted small">{c.detail}</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
 
       <section aria-labelledby="targets-heading">
         <h2 id="targets-heading" className="section-title">
