@@ -153,6 +153,9 @@ describe('patient cases in Chromium', () => {
     expect(readExif(shown).gps).toEqual({});
     expect(Buffer.from(shown).includes(Buffer.from(FIXTURE_CAMERA))).toBe(false);
     await shot(bob, 'paged');
+    // Bob is a member, not an admin, of the case: he sees how long messages are kept, he cannot change it.
+    await bob.getByText('Disappearing messages: Off').waitFor(WAIT);
+    expect(await bob.getByLabel('Disappearing messages').count()).toBe(0);
     await alert.getByRole('button', { name: 'Accept' }).click();
     await bob.locator('.case-paging').getByText('Accepted by Dr Bob Lane').waitFor(WAIT);
     expect(await bob.getByText('you are being paged').count()).toBe(0);
@@ -189,6 +192,12 @@ describe('patient cases in Chromium', () => {
     expect(resources.filter((r) => r.resourceType === 'DocumentReference').map((r) => r.content?.[0]?.attachment.title)).toEqual(['ecg-bed4.jpg']);
     await alice.getByText(/^Exported \d+ FHIR resources/).waitFor(WAIT);
     await bob.locator('.case-outcome').getByText('Primary PCI to LAD, transferred to CCU.').waitFor(WAIT);
+
+    // Alice, who opened the case, sets its messages (and photos) to disappear after a week.
+    await alice.getByLabel('Disappearing messages').selectOption({ label: '1 week' });
+    await expect
+      .poll(async () => (await server.deps.db.selectFrom('conversation').select('expiry_seconds').where('id', '=', blobs[0]!.conversation_id).executeTakeFirstOrThrow()).expiry_seconds, WAIT)
+      .toBe(7 * 86_400);
 
     // The case lives on the Cases page, not in the conversation list.
     await bob.getByRole('link', { name: 'Conversations' }).click();
