@@ -5,7 +5,7 @@ import { expectError, randomId } from '../test-support/http.js';
 import { auditEntries } from '../test-support/audit.js';
 import { addPerson, DeviceDirectory, MlsDevice, seedOrganisation, signInPerson, startMessagingServer, type Organisation, type Person } from '../test-support/mls-client.js';
 import { createDepartment } from '../orgs/service.js';
-import { setVerification } from '../accounts/service.js';
+import { setVerification, updateMember } from '../accounts/service.js';
 import { systemActor } from '../audit/record.js';
 import { firePagesDue } from './paging.js';
 import { purgeExpiredCases } from './retention.js';
@@ -343,6 +343,54 @@ describe('who sees a case', () => {
     const mine = await clientOf(alice).get<{ cases: CaseSummary[] }>('/api/v1/cases?filter=mine');
     expect(mine.body.cases.every((c) => c.openedBy === alice.id)).toBe(true);
     expectError(await clientOf(alice).get('/api/v1/cases?filter=everything'), 'VALIDATION_FAILED');
+  });
+});
+
+describe('the case list', () => {
+  it('filters mine, my department, open and urgent, among the cases the caller takes part in', async () => {
+    // Bob works in cardiology; Alice has no department.
+    await updateMember(server.deps, systemActor(org.id), bob.id, { departmentId: cardiology });
+    const routine = (await open(alice, { departmentId: cardiology, urgency: 'routine' })).body.case.id;
+    const urgentReply = await open(alice, { departmentId: cardiology, urgency: 'urgent' });
+    expect(urgentReply.status).toBe(200);
+    const urgent = urgentReply.body.case.id;
+    const bobsOwn = (await open(bob, { departmentId: radiology, urgency: 'routine', memberAccountIds: [carol.id] })).body.case.id;
+    expect((await clientOf(alice).post(`/api/v1/cases/${routine}/close`, { outcomeRecorded: true })).status).toBe(200);
+
+    const list = async (p: Person, filter: string) => {
+      const r = await clientOf(p).get<{ cases: CaseSummary[] }>(`/api/v1/cases?filter=${filter}`);
+      expect(r.status).toBe(200);
+      return r.body.cases;
+    };
+    const ids = (cases: CaseSummary[]) => cases.map((c) => c.id);
+
+    const all = await list(bob, 'all');
+    expect(ids(all)).toEqual(expect.arrayContaining([routine, urgent, bobsOwn]));
+
+    const mine = await list(bob, 'mine');
+    expect(ids(mine)).toContain(bobsOwn);
+    expect(mine.every((c) => c.openedBy === bob.id)).toBe(true);
+
+    const department = await list(bob, 'department');
+    expect(ids(department)).toEqual(expect.arrayContaining([routine, urgent]));
+    expect(ids(department)).not.toContain(bobsOwn);
+    expect(department.every((c) => c.departmentId === cardiology)).toBe(true);
+    expect(await list(alice, 'department')).toEqual([]);
+
+    const open_ = await list(bob, 'open');
+    expect(ids(open_)).toEqual(expect.arrayContaining([urgent, bobsOwn]));
+    expect(ids(open_)).not.toContain(routine);
+    expect(open_.every((c) => c.status !== 'closed')).toBe(true);
+
+    const urgentOnly = await list(bob, 'urgent');
+    expect(ids(urgentOnly)).toContain(urgent);
+    expect(ids(urgentOnly)).not.toContain(bobsOwn);
+    expect(urgentOnly.every((c) => c.urgency !== 'routine' && c.status !== 'closed')).toBe(true);
+
+    // Carol takes part in Bob's case only through being added: she sees it, Mallory sees nothing.
+    expect(ids(await list(carol, 'all'))).toContain(bobsOwn);
+    expect(await list(mallory, 'all')).toEqual([]);
+    await updateMember(server.deps, systemActor(org.id), bob.id, { departmentId: null });
   });
 });
 
