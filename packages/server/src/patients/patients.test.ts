@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationList, CreatedPatientInvite } from '@consilium/protocol';
 import { PASSWORD, type TestServer } from '../test-support/harness.js';
@@ -66,6 +67,27 @@ describe('patient invitations', () => {
     expectError(await client.get('/api/v1/org'), 'FORBIDDEN');
     expectError(await client.post('/api/v1/patient-invites', { label: 'x' }), 'FORBIDDEN');
     expectError(await client.post('/api/v1/conversations', { id: crypto.randomUUID(), kind: 'group', memberAccountIds: [] }), 'FORBIDDEN');
+    // Another patient's conversation of the same doctor, with a photo in it, is out of reach.
+    const otherInvite = await doctorDevice.client.post<CreatedPatientInvite>('/api/v1/patient-invites', { label: 'Patient, bed 14' });
+    const other = otherInvite.body.invite.conversationId;
+    const photo = new Uint8Array(randomBytes(512));
+    const blobId = createHash('sha256').update(photo).digest('hex');
+    const cookie = (c: typeof client) => [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const put = await fetch(`${doctorDevice.client.baseUrl}/api/v1/attachments/${blobId}?conversationId=${other}&contentType=image%2Fjpeg`, {
+      method: 'PUT',
+      headers: { cookie: cookie(doctorDevice.client), 'content-type': 'application/octet-stream' },
+      body: photo,
+    });
+    expect(put.status).toBe(200);
+    expectError(await client.get(`/api/v1/conversations/${other}`), 'NOT_FOUND');
+    // With a device of their own (as the patient's browser registers one), messages stay out of reach too.
+    const account = await server.deps.db.selectFrom('account').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+    const patientDevice = await MlsDevice.create(server, { ...patient, id: account.id }, directory, { keyPackages: 1 });
+    expectError(await patientDevice.client.get(`/api/v1/conversations/${other}/messages?after=0`), 'NOT_FOUND');
+    expectError(await patientDevice.client.post(`/api/v1/conversations/${other}/ack`, { seq: 1 }), 'NOT_FOUND');
+    const download = await fetch(`${client.baseUrl}/api/v1/attachments/${blobId}?conversationId=${other}`, { headers: { cookie: cookie(client) } });
+    expect(download.status).toBe(404);
+    expect(((await download.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
     // Nor is the patient a colleague others can find or pull into groups.
     const found = await doctorDevice.client.get<{ people: { displayName: string }[] }>('/api/v1/directory?q=Pat');
     expect(found.body.people).toEqual([]);
