@@ -116,6 +116,52 @@ iVBORw0KGgo=
     expect(r.verdict).toBe('likely_phishing');
   });
 
+  it('flags a request to mail back a password or code, but not advice never to share one', async () => {
+    const ask = await signsOf(eml({ From: 'Helpdesk <helpdesk.desk@outlook.com>', To: 'a@stmarys-hospital.org', Subject: 'Migration' }, 'To keep your mailbox, reply to this\nmessage with your username and current password.'));
+    expect(ask.codes).toContain('secret_by_mail');
+    expect(ask.codes).toContain('impersonates_internal');
+    expect(ask.verdict).toBe('likely_phishing');
+    const code = await signsOf(eml({ From: 'Desk <desk@support-team.example>', To: 'a@stmarys-hospital.org', Subject: 'Reset' }, 'Please reply with the 6-digit verification code you receive by SMS.'));
+    expect(code.codes).toContain('secret_by_mail');
+    const advice = await signsOf(eml({ From: 'Bank <info@bank.example>', To: 'a@example.org', Subject: 'Tips' }, 'We will never ask you to send us your password or verification code by mail.'));
+    expect(advice.codes).not.toContain('secret_by_mail');
+  });
+
+  it('spots whole-name typosquats of the organisation: a hyphen added, a letter swapped', async () => {
+    expect(lookalikeOf('st-marys-hospital.example', ['stmarys-hospital.org'])).toBe('stmarys-hospital.org');
+    expect(lookalikeOf('stmarsy-hospital.org', ['stmarys-hospital.org'])).toBe('stmarys-hospital.org');
+    expect(lookalikeOf('stmarys-hospital.org', ['stmarys-hospital.org'])).toBeNull();
+    expect(lookalikeOf('stjohns-hospital.org', ['stmarys-hospital.org'])).toBeNull();
+  });
+
+  it('treats a link showing the organisation\'s own address, an active attached page and a macro lure as decisive', async () => {
+    const own = await signsOf(
+      eml({ From: 'EHR <notify@ehr-notices.example>', To: 'a@stmarys-hospital.org', Subject: 'Orders' }, '<p>Sign at <a href="https://collect.example/o">https://ehr.stmarys-hospital.org/orders</a></p>', 'text/html; charset=utf-8'),
+    );
+    expect(own.codes).toContain('own_link_disguised');
+    expect(own.verdict).toBe('likely_phishing');
+    const boundary = 'm1';
+    const macro = await signsOf(
+      eml(
+        { From: 'HR <hr@benefits.example>', To: 'a@stmarys-hospital.org', Subject: 'Bonus' },
+        `--${boundary}\nContent-Type: text/plain\n\nEnable editing to see your amount.\n--${boundary}\nContent-Type: application/vnd.ms-word.document.macroEnabled.12; name="bonus.docm"\nContent-Disposition: attachment; filename="bonus.docm"\nContent-Transfer-Encoding: base64\n\nUEsDBA==\n--${boundary}\nContent-Type: text/html; name="fax.htm"\nContent-Disposition: attachment; filename="fax.htm"\n\n<script>location="https://x.example"</script>\n--${boundary}--`,
+        `multipart/mixed; boundary="${boundary}"`,
+      ),
+    );
+    expect(macro.codes).toEqual(expect.arrayContaining(['enable_content_lure', 'html_attachment_active']));
+    expect(macro.verdict).toBe('likely_phishing');
+  });
+
+  it('does not count a mailing list\'s Reply-To as a diversion; a company wanting replies at a free mailbox is high', async () => {
+    const list = await signsOf(eml({ From: 'Ann <ann@uni.example>', 'Reply-To': 'devel@lists.example.org', 'List-Id': '<devel.lists.example.org>', To: 'devel@lists.example.org', Subject: 'Re: build' }, 'Works for me.'));
+    expect(list.codes).not.toContain('reply_to_mismatch');
+    const bec = await signsOf(
+      eml({ From: 'Accounts <ar@supplier.example>', 'Reply-To': 'supplier.accounts@outlook.com', To: 'a@stmarys-hospital.org', Subject: 'Remittance' }, 'Our bank account has changed. Pay invoice 4471 to the new account below.'),
+    );
+    expect(bec.signs.find((s) => s.code === 'reply_to_mismatch')!.severity).toBe('high');
+    expect(bec.verdict).toBe('likely_phishing');
+  });
+
   it('finds no signs in ordinary mail', async () => {
     const cases = [
       eml(

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { addSeconds, iso, type Deps } from '../deps.js';
 import type { MailSender } from '../mail/transport.js';
 import { listOrganisations } from '../orgs/store.js';
-import { sendDue } from './sender.js';
+import { SEND_BATCH, sendDue } from './sender.js';
 import { pollReportMailbox } from './report-mailbox.js';
 import { getSettings } from './campaigns.js';
 import { deleteEventsBefore } from './store.js';
@@ -32,9 +32,15 @@ export function startPhishingRunner(deps: Deps, mailer: MailSender, log: Fastify
   let running: Promise<void> | null = null;
   let lastPoll = 0;
   let lastSweep = 0;
+  let stopping = false;
   const tick = async () => {
     try {
-      await sendDue(deps, mailer);
+      // A full batch means more may be due: go on at once rather than a whole interval later, so a
+      // large campaign's due mail drains at the relay's pace (bench/phishing measures it).
+      for (;;) {
+        const r = await sendDue(deps, mailer);
+        if (stopping || r.sent + r.failed + r.retrying < SEND_BATCH) break;
+      }
     } catch (err) {
       log.error({ err }, 'phishing: sending due mail failed');
     }
@@ -66,6 +72,7 @@ export function startPhishingRunner(deps: Deps, mailer: MailSender, log: Fastify
   timer.unref();
   return {
     stop: async () => {
+      stopping = true;
       clearInterval(timer);
       await running;
     },

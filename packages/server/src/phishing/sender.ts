@@ -8,7 +8,8 @@ import { merge } from './templates.js';
 
 /** A claim older than this belongs to a sender that died mid-send; the mail is retried. */
 const STALE_CLAIM_SECONDS = 10 * 60;
-const BATCH = 100;
+/** Recipients one sendDue call takes on; the runner calls again at once while batches come back full. */
+export const SEND_BATCH = 100;
 
 export const trackingUrls = (publicUrl: string, token: string) => {
   const base = publicUrl.replace(/\/+$/, '');
@@ -60,7 +61,7 @@ export interface SendReport {
 export async function sendDue(deps: Deps, mailer: MailSender): Promise<SendReport> {
   const report: SendReport = { sent: 0, failed: 0, retrying: 0 };
   const now = deps.now();
-  const due = await store.dueRecipients(deps.db, iso(now), iso(addSeconds(now, -STALE_CLAIM_SECONDS)), BATCH);
+  const due = await store.dueRecipients(deps.db, iso(now), iso(addSeconds(now, -STALE_CLAIM_SECONDS)), SEND_BATCH);
   const touched = new Set<string>();
   for (const r of due) {
     const campaign = await store.getCampaign(deps.db, r.campaign_id);
