@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createDepartment, systemActor } from '@consilium/server';
+import { setRoster } from '../packages/server/src/cases/oncall.js';
 // Verification is an admin's act with evidence; the service function is how a seed sets it.
 import { setVerification } from '../packages/server/src/accounts/service.js';
 import { validateCaseBundle } from '../packages/web/src/cases/fhir-export.js';
@@ -206,4 +207,44 @@ describe('patient cases in Chromium', () => {
     expect(problems.flat()).toEqual([]);
     for (const page of [adminPage, alice, bob]) await page.context().close();
   }, 240_000);
+
+  it('a consult whose group setup fails on the device is not opened twice: the form offers the case it opened', async () => {
+    const { org, accounts } = await seedColleagues(server, 'E2E Setup Hospital', [
+      { email: 'dana@e2e-setup.test', displayName: 'Dr Dana Ward', role: 'clinician' },
+      { email: 'eli@e2e-setup.test', displayName: 'Dr Eli Neuro', role: 'clinician' },
+    ]);
+    const neurology = await createDepartment(server.deps, systemActor(org.id), 'Neurology');
+    for (const account of accounts) {
+      await setVerification(server.deps, systemActor(org.id), account.id, { level: 'licence_verified', register: 'BIG', licenceNumber: `19${account.id.slice(0, 8)}`, evidence: 'BIG register lookup (synthetic)' });
+    }
+    await setRoster(server.deps, systemActor(org.id), org.id, neurology.id, { entries: [{ step: 1, accountId: accounts[1]!.id }] });
+    const problems: string[][] = [];
+    const dana = await newPage(problems);
+    await signInFirstTime(dana, server.origin, 'dana@e2e-setup.test');
+    await dana.getByRole('button', { name: 'New conversation' }).and(dana.locator(':enabled')).waitFor(WAIT);
+
+    // The network drops while the device claims the colleagues' key packages (after the server recorded the case).
+    await dana.route('**/api/v1/key-packages/claim', (route) => route.abort('connectionreset'));
+    await dana.getByRole('link', { name: 'Cases' }).click();
+    await dana.getByRole('button', { name: 'New consult' }).click();
+    await dana.getByLabel('Specialty').selectOption({ label: 'Neurology' });
+    await dana.getByLabel('Initials').fill('A.B.');
+    await dana.getByLabel('Age band').selectOption('70-79');
+    await dana.getByLabel('Sex', { exact: true }).selectOption('F');
+    await dana.getByLabel('Situation').fill('Sudden aphasia for 40 minutes');
+    await dana.getByLabel('Recommendation / question').fill('Thrombolysis?');
+    await dana.getByRole('button', { name: 'Send consult' }).click();
+    await dana.getByText('The case was opened, but setting it up on this device did not finish').waitFor(WAIT);
+    // No second case: the submit button is off, and the one way on is the case already opened.
+    expect(await dana.getByRole('button', { name: 'Send consult' }).isDisabled()).toBe(true);
+    const cases = await server.deps.db.selectFrom('patient_case').select('id').where('organisation_id', '=', org.id).execute();
+    expect(cases).toHaveLength(1);
+    await dana.unroute('**/api/v1/key-packages/claim');
+    await dana.getByRole('button', { name: 'Open the case' }).click();
+    await dana.getByRole('heading', { name: 'Consult to Neurology' }).waitFor(WAIT);
+    expect(await server.deps.db.selectFrom('patient_case').select('id').where('organisation_id', '=', org.id).execute()).toHaveLength(1);
+    // The aborted request is the one console error expected here.
+    expect(problems.flat().filter((p) => !p.includes('key-packages/claim') && !p.includes('ERR_CONNECTION_RESET') && !p.includes('Failed to fetch'))).toEqual([]);
+    await dana.context().close();
+  }, 120_000);
 });

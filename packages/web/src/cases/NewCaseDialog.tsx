@@ -125,8 +125,12 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
   const [colleagues, setColleagues] = useState<DirectoryEntry[]>([]);
   const [photo, setPhoto] = useState<AttachmentDraft | null>(null);
   const [photoError, setPhotoError] = useState<unknown>(null);
-  /** The case was opened but its photo could not follow: offer to go there rather than open a second one. */
-  const [openedWithoutPhoto, setOpenedWithoutPhoto] = useState<string | null>(null);
+  /**
+   * The server recorded the case but a later step failed on this device: the group setup or the
+   * consult message (`setup`), or the photo (`photo`). The form then never opens a second case (that
+   * would page the chain twice): it offers to go to this one.
+   */
+  const [opened, setOpened] = useState<{ id: string; stage: 'setup' | 'photo' } | null>(null);
   const action = useAction();
   const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
 
@@ -157,13 +161,22 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
       } catch (error) {
         throw new Error(error instanceof ZodError ? `the consult is not complete: ${error.issues.map((i) => i.message).join('; ')}` : String(error));
       }
-      const id = await messenger.startCase({ departmentId: draft.departmentId, urgency: draft.urgency, memberAccountIds: colleagues.map((c) => c.accountId) }, header);
+      const known = new Set(messenger.getSnapshot().conversations.map((c) => c.id));
+      let id: string;
+      try {
+        id = await messenger.startCase({ departmentId: draft.departmentId, urgency: draft.urgency, memberAccountIds: colleagues.map((c) => c.accountId) }, header);
+      } catch (error) {
+        // Did the server record the case before the failure? Then it is in the conversation list now.
+        const created = messenger.getSnapshot().conversations.find((c) => c.kind === 'case' && !known.has(c.id));
+        if (created) setOpened({ id: created.id, stage: 'setup' });
+        throw error;
+      }
       if (photo) {
         // Metadata stripped, encrypted and uploaded for the case; its key follows in the next message.
         try {
           await messenger.send(id, '', [await sendAttachment(id, photo.file, photo.edits)]);
         } catch (error) {
-          setOpenedWithoutPhoto(id);
+          setOpened({ id, stage: 'photo' });
           throw new Error(`the consult was sent, but the photo was not (${describeError(error)}). Open the case and attach it there.`);
         }
       }
@@ -284,14 +297,20 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
         </fieldset>
 
         <RefusalAlert error={action.error} />
-        {openedWithoutPhoto && (
+        {opened?.stage === 'setup' && (
+          <p className="notice small" role="status">
+            The case was opened, but setting it up on this device did not finish, so the people in it may not be able to read the consult yet. Open the case to see who is paged (a
+            consult shown as not sent has a Retry there), and call them if it is urgent.
+          </p>
+        )}
+        {opened && (
           <div className="button-row button-row-end">
             <button
               type="button"
               className="button button-primary"
               onClick={() => {
                 onClose();
-                navigate({ name: 'case', id: openedWithoutPhoto });
+                navigate({ name: 'case', id: opened.id });
               }}
             >
               Open the case
@@ -302,7 +321,7 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
           <button type="button" className="button button-secondary" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="button button-primary" disabled={action.pending || !messenger || openedWithoutPhoto !== null}>
+          <button type="submit" className="button button-primary" disabled={action.pending || !messenger || opened !== null}>
             {action.pending ? 'Sending consult…' : draft.urgency === 'routine' ? 'Send consult' : `Page ${urgencyLabels[draft.urgency].toLowerCase()} consult`}
           </button>
         </div>
