@@ -181,7 +181,10 @@ export function openChunk(key: Buffer, counter: number, last: boolean, chunk: Bu
   const d = createDecipheriv('chacha20-poly1305', key, chunkNonce(counter, last), { authTagLength: TAG });
   d.setAuthTag(chunk.subarray(chunk.length - TAG));
   try {
-    return Buffer.concat([d.update(chunk.subarray(0, chunk.length - TAG)), d.final()]);
+    const plaintext = d.update(chunk.subarray(0, chunk.length - TAG));
+    const rest = d.final();
+    // A stream cipher: final() holds nothing, so skip the copy a concat would make.
+    return rest.length === 0 ? plaintext : Buffer.concat([plaintext, rest]);
   } catch {
     throw new AgeError('authentication', `chunk ${counter} does not authenticate (altered, reordered or truncated data)`);
   }
@@ -256,8 +259,9 @@ export class AgeFramer {
       this.state = 'chunks';
     }
     // Hand on a full chunk only when more follows: a full chunk at the end is the last one.
+    // Views, not copies: a view keeps at most one read buffer alive, and chunks are consumed at once.
     while (this.buf.length > CHUNK_CIPHERTEXT) {
-      this.on.chunk(Buffer.from(this.buf.subarray(0, CHUNK_CIPHERTEXT)));
+      this.on.chunk(this.buf.subarray(0, CHUNK_CIPHERTEXT));
       this.buf = this.buf.subarray(CHUNK_CIPHERTEXT);
     }
   }

@@ -40,6 +40,9 @@ export interface BackupOptions {
 
 export class BackupChainError extends Error {}
 
+/** Blobs sealed at once. */
+const BLOB_LANES = 2;
+
 /**
  * Takes a snapshot: the database (consistent copy), the blob store (unchanged blobs reused from
  * the previous snapshot), and the configuration without secrets, each encrypted to the age
@@ -109,18 +112,41 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
 
     // 2. Blobs: a file the previous snapshot holds under the same path, size and mtime is reused
     //    (blob names are their SHA-256, so the same path is the same content).
+    //    Several blobs at once: one blob's reads and writes (libuv's thread pool) overlap another's
+    //    encryption and hashing (the main thread). The manifest lists them in store order.
     const before = new Map(previous?.body.files.filter((f) => f.kind === 'blob').map((f) => [f.path, f]) ?? []);
-    for (const blob of await listBlobs(blobDirOf(config))) {
-      if (blob.rel.startsWith('incoming/')) continue;
-      const p = `blobs/${blob.rel}`;
-      const old = before.get(p);
-      if (old && old.size === blob.size && old.mtimeMs === blob.mtimeMs && (await target.objectSize(old.object)) === old.encryptedSize) {
-        reusedBlobs++;
-        await add(old, false);
-        continue;
+    const blobs = (await listBlobs(blobDirOf(config))).filter((b) => !b.rel.startsWith('incoming/'));
+    const done: ({ file: ManifestFile; written: boolean } | undefined)[] = new Array(blobs.length);
+    let next = 0;
+    let stopped = false;
+    const lane = async () => {
+      while (next < blobs.length && !stopped) {
+        const i = next++;
+        const blob = blobs[i]!;
+        const p = `blobs/${blob.rel}`;
+        const old = before.get(p);
+        if (old && old.size === blob.size && old.mtimeMs === blob.mtimeMs && (await target.objectSize(old.object)) === old.encryptedSize) {
+          done[i] = { file: old, written: false };
+        } else {
+          const sealed = await sealObject(target, recipients, readFileStream(blob.abs));
+          done[i] = { file: { path: p, kind: 'blob', mtimeMs: blob.mtimeMs, ...sealed }, written: true };
+        }
+        await options.onObject?.(done[i]!.file);
       }
-      const sealed = await sealObject(target, recipients, readFileStream(blob.abs));
-      await add({ path: p, kind: 'blob', mtimeMs: blob.mtimeMs, ...sealed }, true);
+    };
+    const guarded = () =>
+      lane().catch((err: unknown) => {
+        stopped = true;
+        throw err;
+      });
+    // A lane that fails stops taking work; the others finish their current blob, then the error is thrown.
+    const lanes = await Promise.allSettled(Array.from({ length: BLOB_LANES }, guarded));
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const d of done) {
+      files.push(d!.file);
+      if (d!.written) bytesWritten += d!.file.encryptedSize;
+      else reusedBlobs++;
     }
 
     // 3. The configuration, without secrets.

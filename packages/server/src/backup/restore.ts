@@ -30,6 +30,8 @@ export interface RestoreOptions {
   toDir: string;
   /** PostgreSQL snapshots: a fresh, empty database to restore into. */
   databaseUrl?: string;
+  /** Files restored at once (default 2, one per core here). */
+  lanes?: number;
 }
 
 export interface RestoreResult {
@@ -42,7 +44,7 @@ export interface RestoreResult {
 }
 
 /** Files restored at once. */
-const RESTORE_LANES = 4;
+const RESTORE_LANES = 2;
 
 export function pickSnapshot(manifests: readonly SignedManifest[], which: string): SignedManifest {
   if (manifests.length === 0) throw new RestoreError('the target holds no snapshot whose signature verifies');
@@ -112,7 +114,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
         });
       }
     };
-    await Promise.all(Array.from({ length: RESTORE_LANES }, lane));
+    await Promise.all(Array.from({ length: Math.max(1, options.lanes ?? RESTORE_LANES) }, lane));
     if (failed) throw failed;
     if (manifest.body.database === 'postgres') {
       const dump = path.join(toDir, 'postgres.dump');

@@ -82,7 +82,8 @@ export class LocalTarget implements BackupTarget {
   async createObject(object: string): Promise<ObjectWriter> {
     const final = this.objectPath(object);
     const tmp = await this.tmpFile();
-    const out: WriteStream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+    // 4 MiB: with the default 16 KiB buffer every 64 KiB chunk waited for its own write.
+    const out: WriteStream = createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
     await once(out, 'open');
     let failed: Error | null = null;
     out.on('error', (err) => (failed = err));
