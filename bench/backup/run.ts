@@ -5,6 +5,7 @@
  * snapshot. Each operation runs in its own process under /usr/bin/time, so wall time and peak RSS
  * are measured the same way for both.
  *
+ *   flock /tmp/consilium-build.lock npm run build
  *   npx tsx bench/backup/run.ts [--quick] [--messages 1000000] [--blob-mib 2048] [--keep]
  *
  * --quick is the CI size: 20,000 messages and 32 MiB of blobs. The full size is the issue's:
@@ -13,7 +14,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,7 +114,9 @@ function timed(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.
   return { seconds: Number(s), opSeconds: opMs ? Number(opMs[1]) / 1000 : Number(s), maxRssMiB: Number(kb) / 1024, output: r.stdout };
 }
 
-const ours = (...a: string[]) => timed(process.execPath, ['--import', 'tsx', path.join(here, 'ours.ts'), ...a]);
+// Our side runs on the built packages, as `consilium backup` does (no TypeScript loader in its time or RSS).
+if (!existsSync(path.join(root, 'packages/server/dist/index.js'))) throw new Error('build first: flock /tmp/consilium-build.lock npm run build');
+const ours = (...a: string[]) => timed(process.execPath, [path.join(here, 'ours.mjs'), ...a]);
 const restic = (...a: string[]) => timed('restic', ['-r', resticRepo, '--quiet', ...a], resticEnv);
 
 console.log(`generating ${MESSAGES.toLocaleString()} messages and ${(BLOB_BYTES / 1048576).toFixed(0)} MiB of blobs in ${work}`);
@@ -169,7 +172,7 @@ const ratio = (op: string, key: 'seconds' | 'opSeconds') => {
   return a[key] / Math.max(b[key], 0.001);
 };
 console.log(`\ndata: ${(fullBytes / 1048576).toFixed(0)} MiB (${MESSAGES.toLocaleString()} messages + blobs); ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}\n`);
-console.log(`consilium process start (tsx, no work): ${startup.seconds.toFixed(2)} s, ${Math.round(startup.maxRssMiB)} MiB RSS\n`);
+console.log(`consilium process start (node, no work): ${startup.seconds.toFixed(2)} s, ${Math.round(startup.maxRssMiB)} MiB RSS\n`);
 console.log('| operation | tool | wall s | operation s | MB/s (operation) | peak RSS MiB | stored MiB |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.op} | ${r.tool} | ${r.seconds.toFixed(2)} | ${r.opSeconds.toFixed(2)} | ${r.mbPerS.toFixed(0)} | ${r.maxRssMiB} | ${r.storedMiB.toFixed(1)} |`);
@@ -181,6 +184,8 @@ for (const k of ['wall', 'operation'] as const) {
   console.log(`consilium / restic time (${k}): full backup ${ratios[k].fullBackup.toFixed(2)}x, incremental ${ratios[k].incremental.toFixed(2)}x, restore ${ratios[k].restore.toFixed(2)}x`);
 }
 console.log('(consilium: age to 2 recipients, signed manifest chain, writer cannot read; restic: symmetric key on the writer)');
+const peakRss = Math.max(...rows.filter((r) => r.tool === 'consilium').map((r) => r.maxRssMiB));
+console.log(`consilium peak RSS ${peakRss} MiB (aim < 300 MiB: ${peakRss < 300 ? 'met' : 'NOT met'}); backup within 1.5x of restic: ${ratios.operation.fullBackup <= 1.5 ? 'met' : 'NOT met'}; restore faster than restic: ${ratios.operation.restore < 1 ? 'met' : 'NOT met'}`);
 
 const resultsDir = path.join(root, 'bench/results');
 mkdirSync(resultsDir, { recursive: true });
@@ -198,6 +203,7 @@ writeFileSync(
       machine: { cores: cpus().length, load: loadavg() },
       restic: execFileSync('restic', ['version'], { encoding: 'utf8' }).trim(),
       startup: { seconds: startup.seconds, maxRssMiB: startup.maxRssMiB },
+      peakRssMiB: peakRss,
       rows,
       ratios,
     },

@@ -1,25 +1,20 @@
 /**
  * One Consilium backup operation in its own process, so the bench can measure its time and peak
- * RSS with /usr/bin/time exactly as it measures restic's.
+ * RSS with /usr/bin/time exactly as it measures restic's. Plain Node on the built packages (what
+ * `consilium backup` runs), so neither the time nor the RSS includes a TypeScript loader.
+ * Build first: `flock /tmp/consilium-build.lock npm run build`.
  *
- *   node --import tsx bench/backup/ours.ts create  <dataDir> <backupDir> <recipient,recipient>
- *   node --import tsx bench/backup/ours.ts restore <dataDir> <backupDir> <identityFile> <toDir>
- *   node --import tsx bench/backup/ours.ts startup <dataDir> <backupDir> -
+ *   node bench/backup/ours.mjs create  <dataDir> <backupDir> <recipient,recipient>
+ *   node bench/backup/ours.mjs restore <dataDir> <backupDir> <identityFile> <toDir>
+ *   node bench/backup/ours.mjs startup <dataDir> <backupDir> -
  *
- * Prints one JSON line with what the operation reports and `opMs`, the operation's own time
- * (without the process start, which under tsx is several seconds on a busy machine).
+ * Prints one JSON line with what the operation reports and `opMs`, the operation's own time.
  */
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '../../packages/server/src/config.js';
-import { openDeps } from '../../packages/server/src/server.js';
-import { createBackup } from '../../packages/server/src/backup/create.js';
-import { restoreSnapshot } from '../../packages/server/src/backup/restore.js';
-import { loadBackupSigningKey } from '../../packages/server/src/backup/keys.js';
-import { findTarget, openTarget } from '../../packages/server/src/backup/targets.js';
-import { parseIdentityFile } from '../../packages/server/src/backup/age.js';
+import { createBackup, findTarget, loadBackupSigningKey, loadConfig, openDeps, openTarget, parseIdentityFile, restoreSnapshot } from '@consilium/server';
 
 const [op, dataDir, backupDir, arg, toDir] = process.argv.slice(2);
-if (!op || !dataDir || !backupDir || !arg) throw new Error('usage: ours.ts create|restore <dataDir> <backupDir> …');
+if (!op || !dataDir || !backupDir || !arg) throw new Error('usage: ours.mjs create|restore|startup <dataDir> <backupDir> …');
 
 const t0 = performance.now();
 const opMs = () => Math.round(performance.now() - t0);
@@ -37,13 +32,15 @@ if (op === 'startup') {
   }
 } else if (op === 'restore') {
   const config = loadConfig({ dataDir, backupDir, logLevel: 'silent' }, {});
+  const target = openTarget(findTarget(config));
   const r = await restoreSnapshot({
-    target: openTarget(findTarget(config)),
+    target,
     verifier: loadBackupSigningKey(config).verifier,
     snapshot: 'latest',
     identities: parseIdentityFile(readFileSync(arg, 'utf8')),
-    toDir: toDir!,
+    toDir,
   });
+  await target.close();
   console.log(JSON.stringify({ files: r.files, bytes: r.bytes, seq: r.manifest.body.seq, opMs: opMs() }));
 } else {
   throw new Error(`unknown operation ${op}`);
