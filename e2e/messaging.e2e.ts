@@ -164,6 +164,106 @@ describe('messaging in Chromium', () => {
     for (const page of pages) await page.context().close();
   });
 
+  it('read receipts, edits and deletes between two clinicians; members, titles and leaving in a group', async () => {
+    await seedColleagues(server, 'E2E Receipts Hospital', [
+      { email: 'nia@e2e-receipts.test', displayName: 'Dr Nia Hart', role: 'clinician' },
+      { email: 'omar@e2e-receipts.test', displayName: 'Dr Omar Vale', role: 'clinician' },
+      { email: 'pia@e2e-receipts.test', displayName: 'Nurse Pia Lund', role: 'nurse' },
+      // Never signs in: a member with no device yet.
+      { email: 'quin@e2e-receipts.test', displayName: 'Dr Quin Ash', role: 'clinician' },
+    ]);
+    const pages: Page[] = [];
+    const problems: string[][] = [];
+    for (const email of ['nia@e2e-receipts.test', 'omar@e2e-receipts.test', 'pia@e2e-receipts.test']) {
+      const page = await (await browser.newContext()).newPage();
+      problems.push(watchConsole(page));
+      await signInFirstTime(page, server.origin, email);
+      await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
+      pages.push(page);
+    }
+    const [nia, omar, pia] = pages as [Page, Page, Page];
+
+    // Receipts: Nia writes while Omar looks at another page; his device receives it ("Delivered"),
+    // then he opens the thread ("Read").
+    await nia.getByRole('button', { name: 'New conversation' }).click();
+    await nia.getByRole('checkbox', { name: /Dr Omar Vale/ }).check();
+    await nia.getByRole('button', { name: 'Start conversation' }).click();
+    await nia.getByRole('heading', { name: 'Dr Omar Vale' }).waitFor(WAIT);
+    await send(nia, 'Can you review bed 12 before noon?');
+    const first = nia.locator('.message-own', { hasText: 'Can you review bed 12 before noon?' });
+    const fromNia = omar.getByRole('link', { name: /Dr Nia Hart/ });
+    await expect.poll(() => fromNia.locator('.unread-count').textContent(), WAIT).toBe('1');
+    await first.locator('.message-receipt', { hasText: 'Delivered' }).waitFor(WAIT);
+    await shot(nia, 'receipt-delivered');
+    await fromNia.click();
+    await omar.locator('.message', { hasText: 'Can you review bed 12 before noon?' }).waitFor(WAIT);
+    await first.locator('.message-receipt', { hasText: 'Read' }).waitFor(WAIT);
+    await shot(nia, 'receipt-read');
+    // Both have the thread open: Omar's reply is read at once.
+    await send(omar, 'Yes, at 11.');
+    await omar.locator('.message-own', { hasText: 'Yes, at 11.' }).locator('.message-receipt', { hasText: 'Read' }).waitFor(WAIT);
+
+    // Nia edits her message; Omar sees the new text, marked as edited. Only own messages offer it.
+    await first.getByRole('button', { name: 'Edit' }).click();
+    await nia.getByLabel('Edit message').fill('Can you review bed 14 before noon?');
+    await nia.getByRole('button', { name: 'Save edit' }).click();
+    const edited = omar.locator('.message', { hasText: 'Can you review bed 14 before noon?' });
+    await edited.locator('.message-edited').waitFor(WAIT);
+    expect(await omar.locator('.message', { hasText: 'bed 12' }).count()).toBe(0);
+    expect(await edited.getByRole('button', { name: 'Edit' }).count()).toBe(0);
+    await shot(omar, 'edited');
+
+    // Nia deletes a message sent to the wrong person: gone on Omar's side, and from the server.
+    await send(nia, 'Wrong patient, ignore: K+ 6.1');
+    await omar.locator('.message', { hasText: 'Wrong patient, ignore' }).waitFor(WAIT);
+    await nia.locator('.message-own', { hasText: 'Wrong patient, ignore' }).getByRole('button', { name: 'Delete' }).click();
+    await nia.getByRole('button', { name: 'Delete for everyone' }).click();
+    await expect.poll(() => omar.locator('.message', { hasText: 'Wrong patient, ignore' }).count(), WAIT).toBe(0);
+    await omar.locator('.message-deleted').waitFor(WAIT);
+    await expect.poll(() => nia.locator('.message-deleted').count(), WAIT).toBe(1);
+    await shot(omar, 'deleted');
+
+    // A group: Nia (admin) names it, adds Pia (all her devices join), removes Quin; Omar leaves.
+    await nia.getByRole('button', { name: 'New conversation' }).click();
+    await nia.getByRole('checkbox', { name: /Dr Omar Vale/ }).check();
+    await nia.getByRole('checkbox', { name: /Dr Quin Ash/ }).check();
+    await nia.getByRole('button', { name: 'Start group conversation' }).click();
+    await nia.getByRole('heading', { name: /Dr Omar Vale|Dr Quin Ash/ }).waitFor(WAIT);
+    await nia.getByRole('button', { name: 'Members' }).click();
+    await nia.getByLabel('Group name').fill('Ward 7 handover');
+    await nia.getByRole('button', { name: 'Save name' }).click();
+    await nia.getByRole('heading', { name: 'Ward 7 handover' }).waitFor(WAIT);
+    await nia.getByLabel('Add colleagues').fill('Pia');
+    // The directory shows each colleague's verification state.
+    const piaRow = nia.getByRole('checkbox', { name: /Nurse Pia Lund/ });
+    await piaRow.check();
+    await nia.getByRole('button', { name: 'Add to conversation' }).click();
+    await nia.getByRole('list', { name: 'Conversation members' }).getByText('Nurse Pia Lund', { exact: true }).waitFor(WAIT);
+    await nia.getByRole('button', { name: 'Remove Dr Quin Ash' }).click();
+    await expect.poll(() => nia.getByRole('list', { name: 'Conversation members' }).getByText('Dr Quin Ash', { exact: true }).count(), WAIT).toBe(0);
+    await shot(nia, 'members');
+    await nia.getByRole('button', { name: 'Done' }).click();
+    await send(nia, 'Handover moved to 4pm.');
+    await pia.getByRole('link', { name: /Ward 7 handover/ }).click(WAIT);
+    await pia.locator('.message', { hasText: 'Handover moved to 4pm.' }).waitFor(WAIT);
+
+    await omar.getByRole('link', { name: /Ward 7 handover/ }).click(WAIT);
+    await omar.getByRole('button', { name: 'Members' }).click();
+    expect(await omar.getByRole('button', { name: /^Remove / }).count()).toBe(0);
+    await omar.getByRole('button', { name: 'Leave conversation' }).click();
+    await omar.getByRole('button', { name: 'Leave for good' }).click();
+    await expect.poll(() => omar.getByRole('link', { name: /Ward 7 handover/ }).count(), WAIT).toBe(0);
+    await nia.getByRole('button', { name: 'Members' }).click();
+    await expect.poll(() => nia.getByRole('list', { name: 'Conversation members' }).getByText('Dr Omar Vale', { exact: true }).count(), WAIT).toBe(0);
+    await nia.getByRole('button', { name: 'Done' }).click();
+    // Pia still receives; what follows is no longer delivered to Omar's device.
+    await send(nia, 'Omar has left the group.');
+    await pia.locator('.message', { hasText: 'Omar has left the group.' }).waitFor(WAIT);
+
+    expect(problems.flat()).toEqual([]);
+    for (const page of pages) await page.context().close();
+  });
+
   it('revoking a device in the profile signs that browser out', async () => {
     await seedColleagues(server, 'E2E Devices Hospital', [{ email: 'fay@e2e-devices.test', displayName: 'Dr Fay Moss', role: 'clinician' }]);
     const first = await (await browser.newContext()).newPage();

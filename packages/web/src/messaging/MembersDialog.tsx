@@ -105,7 +105,7 @@ export function MembersDialog({ conversation, onClose }: { conversation: Convers
               </button>
             ))}
           <button type="button" className="button button-secondary" onClick={onClose}>
-            Close
+            Done
           </button>
         </div>
       </div>

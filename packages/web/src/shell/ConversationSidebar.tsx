@@ -53,7 +53,9 @@ export function ConversationSidebar({ openId }: { openId: string | null }) {
       {conversations.length > 0 && (
         <ul className="conversation-list">
           {conversations.map((c) => {
-            const preview = !c.joined ? 'Waiting for this device to be added…' : c.lastMessage ? `${c.lastMessage.own ? 'You: ' : ''}${c.lastMessage.text || (c.lastMessage.attachments?.length ? 'Attachment' : '')}` : 'No messages yet';
+            const last = c.lastMessage;
+            const lastText = last?.deleted ? 'Message deleted' : last?.text || (last?.attachments?.length ? 'Attachment' : '');
+            const preview = !c.joined ? 'Waiting for this device to be added…' : last ? `${last.own ? 'You: ' : ''}${lastText}` : 'No messages yet';
             return (
               <li key={c.id}>
                 <a
