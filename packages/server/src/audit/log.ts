@@ -1,5 +1,5 @@
-import './native-hash.js';
-import { CompactRange, hashLeaf } from '@consilium/crypto';
+import { nativeLeafHash, RunningTree } from './native-hash.js';
+import { CompactRange } from '@consilium/crypto';
 import type { Db } from '../db/database.js';
 import { encodeLeaf, type AuditEvent } from './leaf.js';
 import * as store from './store.js';
@@ -41,14 +41,14 @@ export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events
   // Lock heads in one global order, so two transactions touching the same logs cannot deadlock.
   for (const [logId, logEvents] of [...byLog].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const head = await store.lockHead(trx, dbKind, logId);
-    let range = rangeOf(head);
+    const range = RunningTree.fromRange(rangeOf(head));
     const oldSize = range.size;
     const leafHashes: Uint8Array[] = [];
     const rows = logEvents.map((event) => {
       const index = range.size;
       const leaf = encodeLeaf(logId, index, event);
-      const leafHash = hashLeaf(Buffer.from(leaf, 'utf8'));
-      range = range.append(leafHash);
+      const leafHash = nativeLeafHash(leaf);
+      range.append(leafHash);
       leafHashes.push(leafHash);
       indices.push(index);
       return {

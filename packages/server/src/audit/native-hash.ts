@@ -1,30 +1,52 @@
-import * as nodeCrypto from 'node:crypto';
 import { useSha256 } from '@consilium/crypto';
+import { nativeNodeHash, nativeSha256 } from './leaf-hash.js';
+
+export { nativeLeafHash, nativeNodeHash, nativeSha256 } from './leaf-hash.js';
 
 /**
  * The server hashes its logs with node:crypto (OpenSSL) rather than @noble/hashes: 3-5 times
  * faster on leaves of a few hundred bytes, and the same SHA-256 (useSha256 checks a FIPS 180-4
  * vector before it takes it). Imported for its effect by every module that hashes leaves.
  */
-type OneShot = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Buffer;
-// crypto.hash (Node >= 20.12) skips the Hash object; older Node falls back to createHash.
-const oneShot = (nodeCrypto as unknown as { hash?: OneShot }).hash;
-
-export function nativeSha256(data: Uint8Array): Uint8Array {
-  const digest = oneShot ? oneShot('sha256', data, 'buffer') : nodeCrypto.createHash('sha256').update(data).digest();
-  // A plain Uint8Array view: Buffer's slice() shares memory, and callers copy hashes with slice().
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
-}
-
 useSha256(nativeSha256);
 
 /**
- * RFC 9162 §2.1.1 leaf hash, SHA-256(0x00 || leaf), of a leaf held as a string: the UTF-8 bytes are
- * written straight after the prefix, without the intermediate copies of hashLeaf(encode(leaf)).
+ * CompactRange's arithmetic (packages/crypto merkle/compact-range.ts) done in place: appends and
+ * verification add every leaf once, and the immutable CompactRange copies its roots at each of
+ * them. Only for a range owned by one caller, never shared: a failed transaction drops it.
  */
-export function nativeLeafHash(leaf: string): Uint8Array {
-  const input = Buffer.allocUnsafe(1 + Buffer.byteLength(leaf, 'utf8'));
-  input[0] = 0x00;
-  input.write(leaf, 1, 'utf8');
-  return nativeSha256(input);
+export class RunningTree {
+  private constructor(
+    public size: number,
+    private readonly roots: Uint8Array[],
+  ) {}
+
+  static empty(): RunningTree {
+    return new RunningTree(0, []);
+  }
+
+  /** From a CompactRange's `size` and `hashes()` (checked there). */
+  static fromRange(range: { size: number; hashes(): Uint8Array[] }): RunningTree {
+    return new RunningTree(range.size, range.hashes());
+  }
+
+  append(leafHash: Uint8Array): void {
+    let carry = leafHash;
+    for (let bits = this.size; bits % 2 === 1; bits = Math.floor(bits / 2)) carry = nativeNodeHash(this.roots.pop()!, carry);
+    this.roots.push(carry);
+    this.size++;
+  }
+
+  /** The perfect-subtree roots, largest first: what CompactRange.fromHashes takes. */
+  hashes(): readonly Uint8Array[] {
+    return this.roots;
+  }
+
+  /** RFC 9162 MTH of the leaves so far (see CompactRange.root). */
+  root(): Uint8Array {
+    if (this.roots.length === 0) return nativeSha256(new Uint8Array(0));
+    let root = this.roots[this.roots.length - 1]!;
+    for (let i = this.roots.length - 2; i >= 0; i--) root = nativeNodeHash(this.roots[i]!, root);
+    return root;
+  }
 }

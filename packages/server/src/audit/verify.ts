@@ -1,8 +1,14 @@
-import { emptyRoot, hashChildren, openCheckpoint } from '@consilium/crypto';
-import type { Db } from '../db/database.js';
-import { nativeLeafHash } from './native-hash.js';
-import { decodeLeaf } from './leaf.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { openCheckpoint } from '@consilium/crypto';
+import { sqliteFileOf, type Db } from '../db/database.js';
+import { RunningTree } from './native-hash.js';
 import { rangeOf } from './log.js';
+import { checkRows, type CheckedRows, type VerifyRow } from './verify-check.js';
 import { originOf, type LogKey } from './signing.js';
 import * as store from './store.js';
 
@@ -21,31 +27,12 @@ export interface VerifyReport {
   problems: VerifyProblem[];
 }
 
-/** Rows read per query; the next batch is requested before this one is hashed. */
-const BATCH = 20_000;
+/** Rows read per query; the next batches are read while workers hash this one. */
+const BATCH = 8_192;
+/** Below this many entries a log is checked on the calling thread: starting workers costs more. */
+const WORKERS_FROM = 65_536;
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
-/**
- * CompactRange's arithmetic done in place: verification appends every leaf of the log once, and
- * an immutable range would copy its roots at each of them.
- */
-class RunningTree {
-  size = 0;
-  private readonly roots: Uint8Array[] = [];
-  append(leafHash: Uint8Array): void {
-    let carry = leafHash;
-    for (let bits = this.size; bits % 2 === 1; bits = Math.floor(bits / 2)) carry = hashChildren(this.roots.pop()!, carry);
-    this.roots.push(carry);
-    this.size++;
-  }
-  /** RFC 9162 MTH of the leaves so far (see CompactRange.root). */
-  root(): Uint8Array {
-    if (this.roots.length === 0) return emptyRoot();
-    let root = this.roots[this.roots.length - 1]!;
-    for (let i = this.roots.length - 2; i >= 0; i--) root = hashChildren(this.roots[i]!, root);
-    return root;
-  }
-}
 const ZERO_HASH = new Uint8Array(32);
 
 /**
@@ -55,8 +42,14 @@ const ZERO_HASH = new Uint8Array(32);
  * a log shorter than a signed checkpoint (truncation).
  */
 export interface VerifyOptions {
-  /** Rows per query (default 20,000). */
+  /** Rows per query (default 8,192). */
   batchRows?: number;
+  /**
+   * Worker threads that hash and check entries while this thread reads rows and builds the tree.
+   * Default: one per core beyond this one (at most 4), for logs of 65,536 entries or more; 0 checks
+   * every entry on this thread.
+   */
+  workers?: number;
   /** Give the event loop a turn between pages, when verifying inside a serving process. */
   yieldBetweenBatches?: boolean;
 }
@@ -72,7 +65,7 @@ export async function verifyLog(db: Db, key: LogKey, logId: string, options: Ver
   const headSize = head ? Number(head.size) : 0;
   const bound = Math.max(headSize, ...checkpoints.map((c) => Number(c.size)));
   let nextCheckpoint = 0;
-  const range = new RunningTree();
+  const range = RunningTree.empty();
   let expected = 0;
 
   const checkCheckpointsAt = (size: number) => {
@@ -99,42 +92,49 @@ export async function verifyLog(db: Db, key: LogKey, logId: string, options: Ver
   };
 
   checkCheckpointsAt(0);
-  // Keyset pages in index order; the next page is asked for before this one is hashed, so on
-  // PostgreSQL the database reads while this process hashes.
-  const page = (from: number) => (from < bound ? store.verifyRows(db, logId, from, bound, batch) : Promise.resolve([]));
-  let pending = page(0);
-  for (;;) {
-    const rows = await pending;
-    if (rows.length === 0) break;
-    if (options.yieldBetweenBatches) await new Promise((resolve) => setImmediate(resolve));
-    pending = rows.length === batch ? page(Number(rows[rows.length - 1]!.idx) + 1) : Promise.resolve([]);
-    for (const row of rows) {
-      const idx = Number(row.idx);
-      while (expected < idx) {
-        problems.push({ index: expected, kind: 'missing', message: `entry ${expected} is missing (deleted)` });
-        // A hole leaves the tree unrecomputable from here; count the position so later indices line up.
-        expected++;
-        range.append(ZERO_HASH);
+  const workers = options.workers ?? (bound >= WORKERS_FROM ? Math.min(4, Math.max(1, availableParallelism() - 1)) : 0);
+  const pool = workers > 0 ? new CheckPool(workers) : null;
+  const check = (rows: VerifyRow[]) => (pool ? pool.check(logId, rows) : Promise.resolve(checkRows(logId, rows)));
+  const readRows = rowReader(db, logId);
+  try {
+    // Keyset pages in index order. While the workers hash and check some pages, this thread reads
+    // the next ones and folds finished ones into the tree, in order: up to workers + 1 in flight.
+    const inFlight: { rows: VerifyRow[]; checked: Promise<CheckedRows> }[] = [];
+    let from = 0;
+    let exhausted = bound === 0;
+    for (;;) {
+      while (!exhausted && inFlight.length <= workers) {
+        const rows = await readRows(from, bound, batch);
+        if (rows.length < batch) exhausted = true;
+        if (rows.length === 0) break;
+        from = rows[rows.length - 1]![0] + 1;
+        inFlight.push({ rows, checked: check(rows) });
+      }
+      const next = inFlight.shift();
+      if (!next) break;
+      const { hashes, problems: rowProblems } = await next.checked;
+      if (options.yieldBetweenBatches) await new Promise((resolve) => setImmediate(resolve));
+      let p = 0;
+      for (let i = 0; i < next.rows.length; i++) {
+        const idx = next.rows[i]![0];
+        while (expected < idx) {
+          problems.push({ index: expected, kind: 'missing', message: `entry ${expected} is missing (deleted)` });
+          // A hole leaves the tree unrecomputable from here; count the position so later indices line up.
+          expected++;
+          range.append(ZERO_HASH);
+          checkCheckpointsAt(range.size);
+        }
+        if (p < rowProblems.length && rowProblems[p]![0] === i) {
+          const [, index, kind, message] = rowProblems[p++]!;
+          problems.push({ index, kind, message });
+        }
+        range.append(hashes.subarray(i * 32, i * 32 + 32));
+        expected = idx + 1;
         checkCheckpointsAt(range.size);
       }
-      const leafHash = nativeLeafHash(row.leaf);
-      let leaf;
-      try {
-        leaf = decodeLeaf(row.leaf);
-      } catch {
-        leaf = null;
-      }
-      if (!leaf || typeof leaf !== 'object') problems.push({ index: idx, kind: 'edited', message: `entry ${idx} is not valid JSON` });
-      else if (leaf.log !== logId) problems.push({ index: idx, kind: 'wrong-log', message: `entry ${idx} belongs to log ${leaf.log}` });
-      else if (leaf.index !== idx) problems.push({ index: idx, kind: 'reordered', message: `entry ${idx} holds the record of index ${leaf.index} (rows were reordered)` });
-      else if (b64(leafHash) !== row.leaf_hash) problems.push({ index: idx, kind: 'edited', message: `entry ${idx} was edited (its hash does not match its content)` });
-      else if (leaf.type !== row.event_type || leaf.at !== row.at || leaf.outcome !== row.outcome || leaf.organisationId !== row.organisation_id || leaf.actor?.accountId !== row.actor_account_id || leaf.caseId !== row.case_id) {
-        problems.push({ index: idx, kind: 'edited', message: `entry ${idx} has search columns that differ from its signed record` });
-      }
-      range.append(leafHash);
-      expected = idx + 1;
-      checkCheckpointsAt(range.size);
     }
+  } finally {
+    await pool?.close();
   }
   for (const cp of checkpoints.slice(nextCheckpoint)) {
     problems.push({ index: cp.size, kind: 'truncated', message: `a checkpoint was signed at size ${cp.size} but only ${expected} entries remain (the log was truncated)` });
@@ -175,4 +175,68 @@ export async function listLogIds(db: Db): Promise<string[]> {
     .union(db.selectFrom('audit_checkpoint').select('log_id').distinct())
     .execute();
   return [...new Set(rows.map((r) => r.log_id))].sort();
+}
+
+const VERIFY_COLUMNS = ['idx', 'leaf', 'leaf_hash', 'at', 'event_type', 'outcome', 'organisation_id', 'actor_account_id', 'case_id'] as const;
+
+/**
+ * Reads entries [from, end) of a log in index order, at most `limit`, as arrays. On SQLite a
+ * prepared better-sqlite3 statement returns arrays directly (no Kysely row object per entry); it
+ * runs while holding Kysely's connection, so never inside someone else's open transaction.
+ */
+function rowReader(db: Db, logId: string): (from: number, end: number, limit: number) => Promise<VerifyRow[]> {
+  const file = sqliteFileOf(db);
+  if (file) {
+    const statement = file
+      .prepare(`select ${VERIFY_COLUMNS.join(', ')} from audit_entry where log_id = ? and idx >= ? and idx < ? order by idx limit ?`)
+      .raw(true);
+    return (from, end, limit) => db.connection().execute(async () => statement.all(logId, from, end, limit) as VerifyRow[]);
+  }
+  return async (from, end, limit) =>
+    (await store.verifyRows(db, logId, from, end, limit)).map((r) => [Number(r.idx), r.leaf, r.leaf_hash, r.at, r.event_type, r.outcome, r.organisation_id, r.actor_account_id, r.case_id]);
+}
+
+/**
+ * Worker threads running checkRows (verify-worker.ts). Each worker answers its batches in the
+ * order it got them, so one queue of callbacks per worker pairs answers with requests.
+ */
+class CheckPool {
+  private readonly workers: { worker: Worker; waiting: { resolve(r: CheckedRows): void; reject(e: unknown): void }[] }[];
+  private next = 0;
+  constructor(count: number) {
+    this.workers = Array.from({ length: count }, () => {
+      const worker = import.meta.url.endsWith('.ts') ? sourceWorker() : new Worker(new URL('./verify-worker.js', import.meta.url));
+      const entry = { worker, waiting: [] as { resolve(r: CheckedRows): void; reject(e: unknown): void }[] };
+      worker.on('message', (result: CheckedRows) => entry.waiting.shift()?.resolve(result));
+      const fail = (err: unknown) => {
+        for (const w of entry.waiting.splice(0)) w.reject(err);
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => fail(new Error(`a verification worker stopped (exit code ${code})`)));
+      return entry;
+    });
+  }
+  check(logId: string, rows: VerifyRow[]): Promise<CheckedRows> {
+    const entry = this.workers[this.next++ % this.workers.length]!;
+    return new Promise((resolve, reject) => {
+      entry.waiting.push({ resolve, reject });
+      entry.worker.postMessage({ logId, rows });
+    });
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}
+
+/**
+ * Run from TypeScript source (tests, tsx), the worker registers tsx's loader before it imports its
+ * .ts module: a worker inherits no loader, and --import in a worker's execArgv is not honoured.
+ */
+function sourceWorker(): Worker {
+  // tsx's ESM entry, found as an ESM resolver would (its "import" export), from its package.json.
+  const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: { './esm/api': { import: { default: string } } } };
+  const tsx = pathToFileURL(path.join(path.dirname(manifestPath), manifest.exports['./esm/api'].import.default)).href;
+  const entry = new URL('./verify-worker.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
 }

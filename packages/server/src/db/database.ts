@@ -28,6 +28,17 @@ export interface Database {
 const migrations: Record<string, Migration> = { '001-init': m001, '002-audit': m002, '003-messaging': m003, '004-cases': m004, '005-attachments': m005, '006-backups': m006, '007-phishing': m007, '008-audit-perf': m008, '009-receipts': m009 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+const sqliteFiles = new WeakMap<Db, SqliteDatabase.Database>();
+
+/**
+ * The better-sqlite3 handle under a SQLite database opened here (not under a transaction's handle),
+ * for the few bulk paths that read rows as arrays without Kysely (the audit log's verify): its
+ * statements must run synchronously, never across an await, since Kysely shares the connection.
+ */
+export function sqliteFileOf(db: Db): SqliteDatabase.Database | undefined {
+  return sqliteFiles.get(db);
+}
+
 export function sqlitePath(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, 'consilium.sqlite');
 }
@@ -51,6 +62,7 @@ export function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): D
   file.pragma('foreign_keys = ON');
   file.pragma('busy_timeout = 5000');
   const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+  sqliteFiles.set(db, file);
   return { db, kind, close: () => db.destroy() };
 }
 
