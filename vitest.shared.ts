@@ -5,6 +5,9 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 /** Tests run against the TypeScript sources, not the build in dist/. */
 export const sourceAliases = {
   '@consilium/protocol': src('protocol'),
+  // The web app's subpath imports (as in packages/web/vite.config.ts), before the package itself.
+  '@consilium/crypto/merkle': fileURLToPath(new URL('./packages/crypto/src/merkle/index.ts', import.meta.url)),
+  '@consilium/crypto/note': fileURLToPath(new URL('./packages/crypto/src/note/index.ts', import.meta.url)),
   '@consilium/crypto': src('crypto'),
   '@consilium/server': src('server'),
 };

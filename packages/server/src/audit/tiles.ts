@@ -1,4 +1,5 @@
-import { subtreeRoot, type NodeReader, type TreeNode } from '@consilium/crypto';
+import type { NodeReader, TreeNode } from '@consilium/crypto';
+import { nativeNodeHash } from './native-hash.js';
 import { ConsiliumError } from '../errors.js';
 import type { Db } from '../db/database.js';
 import type { AuditTileTable } from '../db/schema/audit.js';
@@ -20,6 +21,18 @@ const fromB64 = (s: string) => {
   const buf = Buffer.from(s, 'base64');
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 };
+
+/**
+ * RFC 9162 §2.1.1 MTH of the perfect subtree of `width` (a power of two) hashes from `start`: every
+ * node a tile serves is one. Level by level, without the copies of the general subtreeRoot.
+ */
+function perfectRoot(hashes: readonly Uint8Array[], start: number, width: number): Uint8Array {
+  if (width === 1) return hashes[start]!;
+  const level: Uint8Array[] = new Array<Uint8Array>(width / 2);
+  for (let i = 0; i < width / 2; i++) level[i] = nativeNodeHash(hashes[start + 2 * i]!, hashes[start + 2 * i + 1]!);
+  for (let n = width / 2; n > 1; n /= 2) for (let i = 0; i < n / 2; i++) level[i] = nativeNodeHash(level[2 * i]!, level[2 * i + 1]!);
+  return level[0]!;
+}
 
 function packHashes(hashes: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(hashes.length * HASH);
@@ -53,7 +66,7 @@ export async function writeCompletedTiles(db: Db, logId: string, oldSize: number
       for (const r of stored) hashes.push(fromB64(r.leaf_hash));
     }
     for (let i = Math.max(start, oldSize); i < start + TILE_WIDTH; i++) hashes.push(newLeafHashes[i - oldSize]!);
-    const root = subtreeRoot(hashes, { start: 0, end: TILE_WIDTH });
+    const root = perfectRoot(hashes, 0, TILE_WIDTH);
     rows.push({ log_id: logId, level: 0, idx: n, hashes: packHashes(hashes), root });
     completed.set(n, root);
   }
@@ -63,7 +76,7 @@ export async function writeCompletedTiles(db: Db, logId: string, oldSize: number
       if ((below + 1) % TILE_WIDTH !== 0) continue;
       const n = (below + 1) / TILE_WIDTH - 1;
       const roots = await rowOfRoots(db, logId, level - 1, n, completed);
-      const root = subtreeRoot(roots, { start: 0, end: TILE_WIDTH });
+      const root = perfectRoot(roots, 0, TILE_WIDTH);
       rows.push({ log_id: logId, level, idx: n, hashes: packHashes(roots), root });
       above.set(n, root);
     }
@@ -87,7 +100,7 @@ async function rowOfRoots(db: Db, logId: string, level: number, n: number, fresh
 /** A tile's root when the tile is not stored (a log that grew before tiles existed): from below. */
 async function computeTileRoot(db: Db, logId: string, level: number, n: number): Promise<Uint8Array> {
   const hashes = await rowHashes(db, logId, level, n, TILE_WIDTH);
-  return subtreeRoot(hashes, { start: 0, end: TILE_WIDTH });
+  return perfectRoot(hashes, 0, TILE_WIDTH);
 }
 
 /**
@@ -196,7 +209,7 @@ export function tileReader(db: Db, logId: string): NodeReader {
       const computed = places.map((p, i) => {
         const row = rows.get(keyOf(p.level, p.n))!;
         if (p.width === 1) return row[p.offset]!.slice();
-        const hash = subtreeRoot(row, { start: p.offset, end: p.offset + p.width });
+        const hash = perfectRoot(row, p.offset, p.width);
         // Nodes at the upper levels are shared by many proofs; leaf-level ones mostly are not.
         if (p.level > 0 || p.width >= 64) {
           if (nodeCache.size >= CACHE_NODES) nodeCache.delete(nodeCache.keys().next().value!);
