@@ -52,53 +52,80 @@ export interface SendReport {
   retrying: number;
 }
 
+/** Mails in flight at once: SMTP round trips overlap (the transport's pool bounds connections). */
+const SEND_CONCURRENCY = 4;
+
+type Outcome = { r: store.RecipientRow; attempts: number; at: Date } & ({ ok: true; messageId: string } | { ok: false; error: string });
+
 /**
  * Sends every mail that is due by the injected clock. Each recipient is claimed with a
  * compare-and-set on its row, so two schedulers (or two nodes) never send the same mail twice;
  * a claim left by a crash is taken over after STALE_CLAIM_SECONDS (that mail may then go twice,
- * which we prefer to never).
+ * which we prefer to never). A batch is claimed in one transaction and its results recorded in
+ * another (two commits per batch instead of two per mail); a crash between sending and
+ * recording leaves at most that batch to be sent again after the stale-claim delay.
  */
 export async function sendDue(deps: Deps, mailer: MailSender): Promise<SendReport> {
   const report: SendReport = { sent: 0, failed: 0, retrying: 0 };
   const now = deps.now();
-  const due = await store.dueRecipients(deps.db, iso(now), iso(addSeconds(now, -STALE_CLAIM_SECONDS)), SEND_BATCH);
+  // Rows in id order, so two nodes claiming overlapping batches lock them in the same order.
+  const due = (await store.dueRecipients(deps.db, iso(now), iso(addSeconds(now, -STALE_CLAIM_SECONDS)), SEND_BATCH)).sort((a, b) => (a.id < b.id ? -1 : 1));
   const touched = new Set<string>();
-  for (const r of due) {
-    const campaign = await store.getCampaign(deps.db, r.campaign_id);
-    if (!campaign || campaign.status === 'cancelled' || campaign.status === 'draft') continue;
-    if (!(await store.claimRecipient(deps.db, r, iso(now)))) continue;
-    touched.add(campaign.id);
-    if (campaign.status === 'scheduled') await store.moveCampaign(deps.db, campaign.id, ['scheduled'], { status: 'sending' });
-    const attempts = r.attempts + 1;
-    try {
-      const mail = await composeMail(deps, r, campaign);
-      await mailer.send(mail);
-      const at = iso(deps.now());
-      await deps.db.transaction().execute(async (trx) => {
-        await store.updateRecipient(trx, r.id, { status: 'sent', attempts, sent_at: at, message_id: mail.messageId, claimed_at: null, last_error: null });
-        await store.appendEvent(trx, { id: eventId(), recipient_id: r.id, campaign_id: r.campaign_id, kind: 'sent', at, bot: 0, reason: null, fields_filled: null });
-      });
-      report.sent++;
-    } catch (err) {
-      const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-      const at = deps.now();
-      if (attempts >= deps.config.phishing.maxSendAttempts) {
-        await deps.db.transaction().execute(async (trx) => {
-          await store.updateRecipient(trx, r.id, { status: 'failed', attempts, claimed_at: null, last_error: message });
-          await store.appendEvent(trx, { id: eventId(), recipient_id: r.id, campaign_id: r.campaign_id, kind: 'send_failed', at: iso(at), bot: 0, reason: message, fields_filled: null });
-        });
-        report.failed++;
-      } else {
-        await store.updateRecipient(deps.db, r.id, {
-          status: 'retrying',
-          attempts,
-          claimed_at: null,
-          last_error: message,
-          next_attempt_at: iso(addSeconds(at, retryDelaySeconds(attempts))),
-        });
-        report.retrying++;
+  const claimed = await deps.db.transaction().execute(async (trx) => {
+    const campaigns = new Map<string, store.CampaignRow | undefined>();
+    const out: { r: store.RecipientRow; campaign: store.CampaignRow }[] = [];
+    for (const r of due) {
+      if (!campaigns.has(r.campaign_id)) campaigns.set(r.campaign_id, await store.getCampaign(trx, r.campaign_id));
+      const campaign = campaigns.get(r.campaign_id);
+      if (!campaign || campaign.status === 'cancelled' || campaign.status === 'draft') continue;
+      if (!(await store.claimRecipient(trx, r, iso(now)))) continue;
+      touched.add(campaign.id);
+      if (campaign.status === 'scheduled') {
+        await store.moveCampaign(trx, campaign.id, ['scheduled'], { status: 'sending' });
+        campaigns.set(campaign.id, { ...campaign, status: 'sending' });
       }
+      out.push({ r, campaign });
     }
+    return out;
+  });
+
+  const outcomes: Outcome[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, async () => {
+      while (next < claimed.length) {
+        const { r, campaign } = claimed[next++]!;
+        const attempts = r.attempts + 1;
+        try {
+          const mail = await composeMail(deps, r, campaign);
+          await mailer.send(mail);
+          outcomes.push({ r, attempts, at: deps.now(), ok: true, messageId: mail.messageId });
+        } catch (err) {
+          outcomes.push({ r, attempts, at: deps.now(), ok: false, error: (err instanceof Error ? err.message : String(err)).slice(0, 500) });
+        }
+      }
+    }),
+  );
+
+  if (outcomes.length) {
+    await deps.db.transaction().execute(async (trx) => {
+      for (const o of outcomes) {
+        const { r, attempts } = o;
+        const at = iso(o.at);
+        if (o.ok) {
+          await store.updateRecipient(trx, r.id, { status: 'sent', attempts, sent_at: at, message_id: o.messageId, claimed_at: null, last_error: null });
+          await store.appendEvent(trx, { id: eventId(), recipient_id: r.id, campaign_id: r.campaign_id, kind: 'sent', at, bot: 0, reason: null, fields_filled: null });
+          report.sent++;
+        } else if (attempts >= deps.config.phishing.maxSendAttempts) {
+          await store.updateRecipient(trx, r.id, { status: 'failed', attempts, claimed_at: null, last_error: o.error });
+          await store.appendEvent(trx, { id: eventId(), recipient_id: r.id, campaign_id: r.campaign_id, kind: 'send_failed', at, bot: 0, reason: o.error, fields_filled: null });
+          report.failed++;
+        } else {
+          await store.updateRecipient(trx, r.id, { status: 'retrying', attempts, claimed_at: null, last_error: o.error, next_attempt_at: iso(addSeconds(o.at, retryDelaySeconds(attempts))) });
+          report.retrying++;
+        }
+      }
+    });
   }
   for (const id of touched) {
     if ((await store.pendingCount(deps.db, id)) === 0) await store.moveCampaign(deps.db, id, ['scheduled', 'sending'], { status: 'completed', completed_at: iso(deps.now()) });

@@ -30,10 +30,51 @@ export function classifyFetch(input: { method: string; userAgent: string | null;
   return { bot: false, reason: null };
 }
 
-async function append(deps: Deps, r: store.RecipientRow, kind: string, fields: { bot?: boolean; reason?: string | null; fieldsFilled?: string[] | null } = {}): Promise<string> {
-  const id = eventId();
-  await store.appendEvent(deps.db, {
-    id,
+type EventRow = Parameters<typeof store.appendEvent>[1];
+
+/**
+ * Group commit for the public tracking routes: opens and clicks that arrive together are written
+ * in one transaction (one fsync) and each request is answered only after its row is committed.
+ * Scanners fetch every link of a campaign within seconds; one commit per fetch would queue them.
+ */
+class EventBatcher {
+  private pending: { row: EventRow; done: (err?: unknown) => void }[] = [];
+  private scheduled = false;
+  constructor(private readonly deps: Deps) {}
+  write(row: EventRow): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ row, done: (err) => (err ? reject(err) : resolve()) });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const batch = this.pending.splice(0);
+    try {
+      await this.deps.db.transaction().execute(async (trx) => {
+        // Chunks keep SQLite under its bound-parameter limit.
+        for (let i = 0; i < batch.length; i += 100) await trx.insertInto('phishing_event').values(batch.slice(i, i + 100).map((b) => b.row)).execute();
+      });
+      for (const b of batch) b.done();
+    } catch (err) {
+      for (const b of batch) b.done(err);
+    }
+  }
+}
+const batchers = new WeakMap<Deps, EventBatcher>();
+const batcherOf = (deps: Deps) => {
+  let b = batchers.get(deps);
+  if (!b) batchers.set(deps, (b = new EventBatcher(deps)));
+  return b;
+};
+
+/** Appends an event; `batched` (public routes only, never inside a transaction) group-commits it. */
+async function append(deps: Deps, r: store.RecipientRow, kind: string, fields: { bot?: boolean; reason?: string | null; fieldsFilled?: string[] | null } = {}, batched = false): Promise<string> {
+  const row: EventRow = {
+    id: eventId(),
     recipient_id: r.id,
     campaign_id: r.campaign_id,
     kind,
@@ -41,8 +82,10 @@ async function append(deps: Deps, r: store.RecipientRow, kind: string, fields: {
     bot: fields.bot ? 1 : 0,
     reason: fields.reason ?? null,
     fields_filled: fields.fieldsFilled ? JSON.stringify(fields.fieldsFilled) : null,
-  });
-  return id;
+  };
+  if (batched) await batcherOf(deps).write(row);
+  else await store.appendEvent(deps.db, row);
+  return row.id;
 }
 
 /** The recipient of a tracking id, if the mail was actually sent (a scheduled one has no link out yet). */
@@ -53,13 +96,13 @@ export async function trackedRecipient(deps: Deps, token: string): Promise<store
 
 export async function recordOpen(deps: Deps, r: store.RecipientRow, userAgent: string | null): Promise<void> {
   const c = classifyFetch({ method: 'GET', userAgent, sentAt: r.sent_at, now: deps.now(), botWindowSeconds: deps.config.phishing.botWindowSeconds });
-  await append(deps, r, 'opened', c);
+  await append(deps, r, 'opened', c, true);
 }
 
 /** Records a fetch of the link; returns the click's id, which the landing script echoes to confirm. */
 export async function recordClick(deps: Deps, r: store.RecipientRow, method: string, userAgent: string | null): Promise<{ clickId: string; bot: ClickClass }> {
   const c = classifyFetch({ method, userAgent, sentAt: r.sent_at, now: deps.now(), botWindowSeconds: deps.config.phishing.botWindowSeconds });
-  const clickId = await append(deps, r, 'click', c);
+  const clickId = await append(deps, r, 'click', c, true);
   return { clickId, bot: c };
 }
 
