@@ -40,7 +40,6 @@ export const auditEventTypes = [
   'conversation.created',
   'conversation.member_added',
   'conversation.member_removed',
-  'conversation.title_set',
   'backup.created',
   'backup.failed',
   'backup.verified',

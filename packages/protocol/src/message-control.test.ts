@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMessageControl, decodeMessageControl, DELETE_CONTENT_TYPE, EDIT_CONTENT_TYPE, encodeMessageControl, type ControllableMessage } from './message-control.js';
+import { applyMessageControl, decodeMessageControl, DELETE_CONTENT_TYPE, EDIT_CONTENT_TYPE, encodeMessageControl, TITLE_CONTENT_TYPE, type ControllableMessage } from './message-control.js';
 import { decodeMessageContent, encodeMessageContent } from './attachments.js';
 
 const ALICE = '7d3c1a52-0f6e-4a38-9b1e-2f1d5c0a9e11';
@@ -17,6 +17,8 @@ describe('edit and delete envelopes', () => {
     const edit = encodeMessageControl({ $type: EDIT_CONTENT_TYPE, target: 3, text: 'K+ 5.2' });
     expect(decodeMessageControl(edit)).toEqual({ $type: EDIT_CONTENT_TYPE, target: 3, text: 'K+ 5.2' });
     expect(decodeMessageControl(encodeMessageControl({ $type: DELETE_CONTENT_TYPE, target: 4 }))).toEqual({ $type: DELETE_CONTENT_TYPE, target: 4 });
+    expect(decodeMessageControl(encodeMessageControl({ $type: TITLE_CONTENT_TYPE, title: ' Ward 7 handover ' }))).toEqual({ $type: TITLE_CONTENT_TYPE, title: 'Ward 7 handover' });
+    expect(decodeMessageControl(encodeMessageControl({ $type: TITLE_CONTENT_TYPE, title: null }))).toEqual({ $type: TITLE_CONTENT_TYPE, title: null });
     expect(decodeMessageControl('plain words')).toBeNull();
     expect(decodeMessageControl(encodeMessageContent({ text: 'hi', attachments: [] }))).toBeNull();
     // An edit envelope is never mistaken for a message with attachments either.
@@ -32,6 +34,8 @@ describe('edit and delete envelopes', () => {
       '{"$type":"consilium.delete/v1","target":3,"by":"someone"}',
       '{"$type":"consilium.edit/v2","target":3,"text":"x"}',
       '{"$type":"consilium.edit/v1",',
+      '{"$type":"consilium.title/v1","title":""}',
+      `{"$type":"consilium.title/v1","title":"${'x'.repeat(101)}"}`,
     ]) {
       expect(decodeMessageControl(bad), bad).toBeNull();
     }

@@ -9,6 +9,9 @@ import { z } from 'zod';
  */
 export const EDIT_CONTENT_TYPE = 'consilium.edit/v1';
 export const DELETE_CONTENT_TYPE = 'consilium.delete/v1';
+/** A group's title: encrypted like a message, so the server never holds it (it may name a patient). */
+export const TITLE_CONTENT_TYPE = 'consilium.title/v1';
+export const MAX_CONVERSATION_TITLE = 100;
 export const MAX_MESSAGE_TEXT = 10_000;
 
 export const MessageControl = z.discriminatedUnion('$type', [
@@ -16,7 +19,10 @@ export const MessageControl = z.discriminatedUnion('$type', [
   z.strictObject({ $type: z.literal(EDIT_CONTENT_TYPE), target: z.number().int().positive(), text: z.string().min(1).max(MAX_MESSAGE_TEXT) }),
   /** Deletes the message at `target` on every device (its text and attachment keys are dropped). */
   z.strictObject({ $type: z.literal(DELETE_CONTENT_TYPE), target: z.number().int().positive() }),
+  /** Names the group (admins of a group only), or clears the name with null. */
+  z.strictObject({ $type: z.literal(TITLE_CONTENT_TYPE), title: z.string().trim().min(1).max(MAX_CONVERSATION_TITLE).nullable() }),
 ]);
+export type MessageEditControl = Exclude<MessageControl, { $type: typeof TITLE_CONTENT_TYPE }>;
 export type MessageControl = z.infer<typeof MessageControl>;
 
 export function encodeMessageControl(control: MessageControl): string {
@@ -25,7 +31,7 @@ export function encodeMessageControl(control: MessageControl): string {
 
 /** The control envelope in a decrypted plaintext, or null when it is a message (or a malformed envelope, shown as text). */
 export function decodeMessageControl(plaintext: string): MessageControl | null {
-  if (!plaintext.startsWith('{"$type":"consilium.edit/') && !plaintext.startsWith('{"$type":"consilium.delete/')) return null;
+  if (!/^\{"\$type":"consilium\.(edit|delete|title)\//.test(plaintext)) return null;
   let json: unknown;
   try {
     json = JSON.parse(plaintext);
@@ -59,7 +65,7 @@ export type ControlOutcome<T> =
  */
 export function applyMessageControl<T extends ControllableMessage>(
   messages: readonly T[],
-  control: MessageControl,
+  control: MessageEditControl,
   senderAccountId: string,
   controlSeq: number | null,
   at: string,

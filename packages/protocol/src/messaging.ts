@@ -122,8 +122,6 @@ export const Conversation = z.strictObject({
   ackedSeq: z.number().int(),
   /** Messages disappear this many seconds after they were sent (server and devices); null keeps them. */
   expirySeconds: z.number().int().nullable(),
-  /** Set by an admin of a group; null shows the members' names. */
-  title: z.string().nullable(),
   members: z.array(ConversationMember),
 });
 export type Conversation = z.infer<typeof Conversation>;
@@ -140,11 +138,6 @@ export const MessageParams = z.strictObject({ id: Id, seq: z.coerce.number().int
 export const AddMembersBody = z.strictObject({ accountIds: z.array(Id).min(1).max(100) });
 export type AddMembersBody = z.infer<typeof AddMembersBody>;
 export const MemberParams = z.strictObject({ id: Id, accountId: Id });
-
-export const MAX_CONVERSATION_TITLE = 100;
-/** A group's title (admins only), or null to clear it. Titles are metadata the server stores in clear. */
-export const SetTitleBody = z.strictObject({ title: z.string().trim().min(1).max(MAX_CONVERSATION_TITLE).nullable() });
-export type SetTitleBody = z.infer<typeof SetTitleBody>;
 
 /**
  * Receipts (issue 3): per current member, how far their devices have acknowledged ("delivered":

@@ -134,28 +134,7 @@ describe('receipts', () => {
   });
 });
 
-describe('titles and leaving', () => {
-  it('an admin names a group; members see it; others cannot; bad titles get typed errors', async () => {
-    const named = await alice1.client.put<Conversation>(`/api/v1/conversations/${group}/title`, { title: '  Ward 7 handover ' });
-    expect(named.status, JSON.stringify(named.body)).toBe(200);
-    expect(named.body.title).toBe('Ward 7 handover');
-    expect((await bob1.client.get<Conversation>(`/api/v1/conversations/${group}`)).body.title).toBe('Ward 7 handover');
-    expectError(await bob1.client.put(`/api/v1/conversations/${group}/title`, { title: 'Mine now' }), 'FORBIDDEN');
-    for (const body of [{}, { title: '' }, { title: '   ' }, { title: 'x'.repeat(101) }, { title: 7 }, { title: 'ok', more: 1 }]) {
-      expectError(await alice1.client.put(`/api/v1/conversations/${group}/title`, body), 'VALIDATION_FAILED');
-    }
-    const outsider = await signInPerson(server, mallory);
-    expectError(await outsider.put(`/api/v1/conversations/${group}/title`, { title: 'x' }), 'NOT_FOUND');
-    const direct = await bob1.createConversation('direct', [carol.id]);
-    expectError(await bob1.client.put(`/api/v1/conversations/${direct}/title`, { title: 'Us' }), 'FORBIDDEN');
-    const cleared = await alice1.client.put<Conversation>(`/api/v1/conversations/${group}/title`, { title: null });
-    expect(cleared.body.title).toBeNull();
-    const entries = await server.deps.db.selectFrom('audit_entry').select('leaf').where('event_type', '=', 'conversation.title_set').execute();
-    expect(entries.length).toBe(2);
-    // The title itself is not copied into the audit log.
-    expect(entries.some((e) => String(e.leaf).includes('Ward 7'))).toBe(false);
-  });
-
+describe('leaving', () => {
   it('anyone may leave; they then see nothing of the conversation and drop out of its receipts', async () => {
     const left = await carol1.client.delete(`/api/v1/conversations/${group}/members/${carol.id}`);
     expect(left.status, JSON.stringify(left.body)).toBe(200);
@@ -165,5 +144,13 @@ describe('titles and leaving', () => {
     await eventually(async () => !(await receipts(alice1, group)).has(carol.id), 'Carol drops out of the receipts');
     // A member who is not an admin cannot remove someone else.
     expectError(await bob1.client.delete(`/api/v1/conversations/${group}/members/${alice.id}`), 'FORBIDDEN');
+  });
+
+  it('when the last admin leaves a group, its longest-standing member becomes admin', async () => {
+    const ward = await alice1.createConversation('group', [bob.id]);
+    await bob1.joinWelcomes();
+    expect((await alice1.client.delete(`/api/v1/conversations/${ward}/members/${alice.id}`)).status).toBe(200);
+    const seen = (await bob1.client.get<Conversation>(`/api/v1/conversations/${ward}`)).body;
+    expect(seen.members.map((m) => [m.accountId, m.role])).toEqual([[bob.id, 'admin']]);
   });
 });

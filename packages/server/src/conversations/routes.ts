@@ -14,7 +14,6 @@ import {
   Ok,
   ReadBody,
   ReceiptList,
-  SetTitleBody,
   SubmitMessageBody,
   SubmittedMessage,
   WelcomeList,
@@ -69,12 +68,6 @@ export function conversationRoutes(app: ZodApp, deps: Deps): void {
       await conversations.removeMember(deps, authOf(request), actorOf(request), request.params.id, request.params.accountId);
       return { ok: true as const };
     },
-  );
-
-  app.put(
-    `${base}/:id/title`,
-    { config: { access: 'member' }, schema: { tags: ['conversations'], params: IdParams, body: SetTitleBody, response: { 200: Conversation, ...errorResponses } } },
-    async (request) => conversations.setTitle(deps, authOf(request), actorOf(request), request.params.id, request.body.title),
   );
 
   app.get(

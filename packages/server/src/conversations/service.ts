@@ -83,7 +83,6 @@ export async function describeConversation(deps: Deps, row: ConversationTable, d
     lastSeq: Number(row.last_seq),
     ackedSeq: Number(cursor?.acked_seq ?? 0),
     expirySeconds: row.expiry_seconds === null || row.expiry_seconds === undefined ? null : Number(row.expiry_seconds),
-    title: row.title ?? null,
     members: members.map((m) => ({
       accountId: m.account_id,
       displayName: m.display_name,
@@ -117,18 +116,6 @@ async function assertConversationAdmin(deps: Deps, auth: AuthenticatedSession, r
   const member = await store.membership(deps.db, row.id, auth.account.id);
   if (member?.role !== 'admin') throw new ConsiliumError('FORBIDDEN', 'only admins of this conversation can change its members');
   if (row.kind === 'direct') throw new ConsiliumError('FORBIDDEN', 'a direct conversation has fixed members; start a group instead');
-}
-
-/** Names a group (its admins only); null clears the name. */
-export async function setTitle(deps: Deps, auth: AuthenticatedSession, actor: Actor, id: string, title: string | null): Promise<Conversation> {
-  const row = await conversationForMember(deps, auth, id);
-  if (row.kind !== 'group') throw new ConsiliumError('FORBIDDEN', 'only groups have titles');
-  await assertConversationAdmin(deps, auth, row);
-  await inTransaction(deps, async (tx) => {
-    await tx.db.updateTable('conversation').set({ title }).where('id', '=', id).execute();
-    await recordAudit(tx, auditEvent(tx, actor, 'conversation.title_set', 'U', { entity: { type: 'conversation', id }, detail: { cleared: title === null } }));
-  });
-  return describeConversation(deps, { ...row, title }, auth.session.device_id);
 }
 
 /** Records new members; the caller's device then adds their devices with a commit. */

@@ -45,7 +45,6 @@ export const fetchMessages = (conversationId: string, after: number, limit = 100
 export const acknowledge = (conversationId: string, seq: number) => http.post<Ok>(`/conversations/${segment(conversationId)}/ack`, { seq });
 export const markRead = (conversationId: string, seq: number) => http.post<Ok>(`/conversations/${segment(conversationId)}/read`, { seq });
 export const getReceipts = (conversationId: string) => http.get<ReceiptList>(`/conversations/${segment(conversationId)}/receipts`);
-export const setConversationTitle = (conversationId: string, title: string | null) => http.put<Conversation>(`/conversations/${segment(conversationId)}/title`, { title });
 export const addConversationMembers = (conversationId: string, accountIds: string[]) =>
   http.post<Conversation>(`/conversations/${segment(conversationId)}/members`, { accountIds });
 /** Removes a member; with one's own account id, leaves the conversation. */

@@ -32,7 +32,6 @@ export const eventLabels: Record<AuditEventType, string> = {
   'conversation.created': 'Conversation created',
   'conversation.member_added': 'Added to conversation',
   'conversation.member_removed': 'Removed from conversation',
-  'conversation.title_set': 'Conversation renamed',
   'phishing.campaign_created': 'Phishing campaign created',
   'phishing.campaign_launched': 'Phishing campaign launched',
   'phishing.campaign_cancelled': 'Phishing campaign cancelled',

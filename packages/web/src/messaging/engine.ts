@@ -20,10 +20,12 @@ import {
   decodeMessageControl,
   DELETE_CONTENT_TYPE,
   EDIT_CONTENT_TYPE,
+  TITLE_CONTENT_TYPE,
   encodeMessageContent,
   encodeMessageControl,
   type AttachmentDescriptor,
   type MessageControl,
+  type MessageEditControl,
 } from '@consilium/protocol';
 import { forgetOpenedAttachments } from '../attachments/vault';
 import { KeyTransparency } from './key-transparency';
@@ -59,6 +61,8 @@ interface ConversationRecord {
   cursor: number;
   readSeq: number;
   sealedLog: Uint8Array;
+  /** The group's title (from an MLS title message), sealed like the history. */
+  sealedTitle?: Uint8Array;
   /** A commit of ours the Delivery Service had not answered when this was saved. */
   sealedPending?: Uint8Array;
 }
@@ -70,6 +74,8 @@ interface Group {
   /** Last sequence number the user has seen in the thread. */
   readSeq: number;
   messages: ThreadMessage[];
+  /** Set by an admin's MLS title message; null shows the members' names. */
+  title: string | null;
   /** The pending state of a commit being submitted (saved beside the current state). */
   pending?: mls.GroupState;
   /**
@@ -139,8 +145,8 @@ export class Messenger {
       return {
         id: c.id,
         kind: c.kind,
-        title: c.title ?? names,
-        customTitle: c.title,
+        title: group?.title ?? names,
+        customTitle: group?.title ?? null,
         admin: c.members.some((m) => m.accountId === this.accountId && m.role === 'admin'),
         receipts: others.map((m) => {
           const r = receipts.find((x) => x.accountId === m.accountId);
@@ -373,7 +379,8 @@ export class Messenger {
       try {
         const state = await mls.openGroupState(record.sealedState, this.key, { groupId: groupIdOf(c.id), validateCredential: this.validateCredential });
         const messages = await openJson<ThreadMessage[]>(record.sealedLog, this.key, this.recordKey(c.id));
-        const group: Group = { state, cursor: record.cursor, readSeq: record.readSeq, messages };
+        const title = record.sealedTitle ? await openJson<string | null>(record.sealedTitle, this.key, this.recordKey(c.id)) : null;
+        const group: Group = { state, cursor: record.cursor, readSeq: record.readSeq, messages, title };
         if (record.sealedPending) {
           group.unsettled = await mls.openGroupState(record.sealedPending, this.key, { groupId: groupIdOf(c.id), validateCredential: this.validateCredential });
         }
@@ -392,6 +399,7 @@ export class Messenger {
       readSeq: group.readSeq,
       sealedLog: await sealJson(group.messages, this.key, this.recordKey(conversationId)),
     };
+    if (group.title !== null) record.sealedTitle = await sealJson(group.title, this.key, this.recordKey(conversationId));
     const pending = group.pending ?? group.unsettled;
     if (pending) record.sealedPending = await mls.sealGroupState(pending, this.key);
     await localPut({ [this.recordKey(conversationId)]: record });
@@ -448,7 +456,7 @@ export class Messenger {
     await this.refreshConversations();
     await this.serial(id, async () => {
       const state = await mls.createGroup({ identity: this.secrets.identity, groupId: groupIdOf(id), validateCredential: this.validateCredential });
-      const group: Group = { state, cursor: 0, readSeq: 0, messages: [] };
+      const group: Group = { state, cursor: 0, readSeq: 0, messages: [], title: null };
       await this.save(id, group);
       this.groups.set(id, group);
       this.publish();
@@ -679,6 +687,14 @@ export class Messenger {
   // ---- edits and deletes (MLS application messages carrying a control envelope) -----------
 
   private applyControl(conversationId: string, group: Group, control: MessageControl, senderAccountId: string, seq: number | null, at: string): void {
+    if (control.$type === TITLE_CONTENT_TYPE) {
+      // Only admins of a group name it (the server's membership record says who is admin).
+      const conversation = this.conversations.find((c) => c.id === conversationId);
+      const sender = conversation?.members.find((m) => m.accountId === senderAccountId);
+      if (conversation?.kind === 'group' && sender?.role === 'admin') group.title = control.title;
+      else console.warn(`title of ${conversationId} from a non-admin ignored`);
+      return;
+    }
     const outcome = applyMessageControl(group.messages, control, senderAccountId, seq, at);
     if (outcome.applied) group.messages = outcome.messages;
     else console.warn(`${control.$type} of message ${control.target} in ${conversationId} ignored: ${outcome.reason}`);
@@ -699,19 +715,25 @@ export class Messenger {
     await this.api.recallMessage(conversationId, target.seq!, (target.attachments ?? []).map((a) => a.blobId)).catch((error: unknown) => console.warn('the server copy could not be recalled', error));
   }
 
-  private sendControl(conversationId: string, key: string, make: (seq: number) => MessageControl): Promise<ThreadMessage> {
+  /** Encrypts and sends one control message (inside the conversation's queue); returns its seq. */
+  private async submitControl(conversationId: string, group: Group, control: MessageControl): Promise<number> {
+    const epoch = Number(group.state.epoch);
+    const { newState, message } = await mls.encryptMessage(group.state, utf8(encodeMessageControl(control)));
+    group.state = newState;
+    // Save, then send (a sender generation is never used twice).
+    await this.save(conversationId, group);
+    const { seq } = await this.submit(conversationId, { clientMessageId: crypto.randomUUID(), kind: 'application', epoch, body: toB64(message) });
+    return seq;
+  }
+
+  private sendControl(conversationId: string, key: string, make: (seq: number) => MessageEditControl): Promise<ThreadMessage> {
     const group = this.groups.get(conversationId);
     if (!group) return Promise.reject(new Error('this device is not in the conversation'));
     return this.serial(conversationId, async () => {
       const target = group.messages.find((m) => m.key === key);
       if (!target || target.seq === null || target.senderAccountId !== this.accountId || target.deleted) throw new Error('only your own sent messages can be changed');
       const control = make(target.seq);
-      const epoch = Number(group.state.epoch);
-      const { newState, message } = await mls.encryptMessage(group.state, utf8(encodeMessageControl(control)));
-      group.state = newState;
-      // Save, then send (a sender generation is never used twice).
-      await this.save(conversationId, group);
-      const { seq } = await this.submit(conversationId, { clientMessageId: crypto.randomUUID(), kind: 'application', epoch, body: toB64(message) });
+      const seq = await this.submitControl(conversationId, group, control);
       this.applyControl(conversationId, group, control, this.accountId, seq, new Date().toISOString());
       await this.save(conversationId, group);
       this.publish();
@@ -727,6 +749,9 @@ export class Messenger {
     await this.refreshConversations();
     const conversation = this.conversations.find((c) => c.id === conversationId);
     if (conversation) await this.reconcile(conversation);
+    // The newcomers can read only what follows their Welcome: tell them the group's name.
+    const group = this.groups.get(conversationId);
+    if (group?.title) await this.rename(conversationId, group.title);
     this.publish();
   }
 
@@ -745,9 +770,19 @@ export class Messenger {
     await this.refreshConversations();
   }
 
+  /**
+   * Names a group (admins): an MLS title message, so the server never holds the name. Members who
+   * join later get it again from the admin who adds them (see addMembers).
+   */
   async rename(conversationId: string, title: string | null): Promise<void> {
-    await this.api.setConversationTitle(conversationId, title);
-    await this.refreshConversations();
+    const group = this.groups.get(conversationId);
+    if (!group) throw new Error('this device is not in the conversation');
+    await this.serial(conversationId, async () => {
+      await this.submitControl(conversationId, group, { $type: TITLE_CONTENT_TYPE, title });
+      group.title = title;
+      await this.save(conversationId, group);
+    });
+    this.publish();
   }
 
   // ---- read markers and receipts ------------------------------------------------------------
@@ -866,7 +901,10 @@ export class Messenger {
   }
 
   private async join(welcome: PendingWelcome): Promise<void> {
-    if (this.groups.has(welcome.conversationId)) {
+    const earlier = this.groups.get(welcome.conversationId);
+    // A person removed and later added again gets a new Welcome: the old group state stays dead,
+    // its history stays readable.
+    if (earlier?.state.active) {
       await this.api.consumeWelcome(welcome.id);
       return;
     }
@@ -877,7 +915,7 @@ export class Messenger {
       validateCredential: this.validateCredential,
       expectedGroupId: groupIdOf(welcome.conversationId),
     });
-    const group: Group = { state, cursor: welcome.seq, readSeq: welcome.seq, messages: [] };
+    const group: Group = { state, cursor: welcome.seq, readSeq: welcome.seq, messages: earlier?.messages ?? [], title: earlier?.title ?? null };
     await this.save(welcome.conversationId, group);
     if (!keyPackage.lastResort) await this.saveSecrets({ ...this.secrets, keyPackages: mls.forgetKeyPackage(this.secrets.keyPackages, keyPackage.ref) });
     this.groups.set(welcome.conversationId, group);

@@ -1,11 +1,9 @@
 import type { Kysely } from 'kysely';
 
 /**
- * Messaging, issue 3 continued:
- * - read_marker: how far each member has read each conversation (a sequence number, per account,
- *   never back). With the devices' delivery cursors it gives sent / delivered / read receipts.
- * - conversation.title: a group's name, set by its admins (metadata the server keeps in clear,
- *   listed in docs/data-inventory.md).
+ * Messaging, issue 3 continued: read_marker, how far each member has read each conversation (a
+ * sequence number, per account, never back). With the devices' delivery cursors it gives sent /
+ * delivered / read receipts. (Group titles travel inside MLS, not here.)
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -16,10 +14,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('read_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('read_marker_pk', ['conversation_id', 'account_id'])
     .execute();
-  await db.schema.alterTable('conversation').addColumn('title', 'text').execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('conversation').dropColumn('title').execute();
   await db.schema.dropTable('read_marker').execute();
 }

@@ -37,8 +37,6 @@ export interface ConversationTable {
   min_send_epoch: number;
   /** Application messages older than this many seconds are deleted (null: kept). */
   expiry_seconds?: number | null;
-  /** A group's title set by its admins (migration 009); null shows the members' names. */
-  title?: string | null;
 }
 export interface ConversationMemberTable {
   conversation_id: string;
