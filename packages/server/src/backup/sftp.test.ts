@@ -94,6 +94,8 @@ async function addBlob(bytes: Buffer) {
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const manifestsIn = (dir: string) => (existsSync(path.join(targetDir, dir)) ? readdirSync(path.join(targetDir, dir)).sort() : []);
 const seqOf = (name: string) => Number(name.slice(0, 10));
+const objectsOnDisk = () => readdirSync(path.join(targetDir, 'objects')).flatMap((d) => readdirSync(path.join(targetDir, 'objects', d)));
+let orphans: string[] = [];
 
 beforeAll(async () => {
   if (why) return;
@@ -261,6 +263,25 @@ describe.skipIf(!!why)(`SFTP target on OpenSSH (${testPgUrl ? 'PostgreSQL' : 'SQ
     expect(manifestsIn('snapshots').map(seqOf)).toEqual([1, 2]);
   });
 
+  it('a run that fails half way leaves only objects no manifest names: verify still passes, and the pruner removes them later', async () => {
+    const before = new Set(objectsOnDisk());
+    await addBlob(randomBytes(5000));
+    let n = 0;
+    await expect(
+      createBackup(server.deps, {
+        target: 'offsite',
+        onObject: () => {
+          if (++n === 1) throw new Error('disk full (simulated)');
+        },
+      }),
+    ).rejects.toThrow(/disk full/);
+    orphans = objectsOnDisk().filter((o) => !before.has(o));
+    expect(orphans.length).toBeGreaterThan(0);
+    expect(manifestsIn('snapshots').map(seqOf)).toEqual([1, 2]);
+    const report = await runVerify(server.deps, { target: 'offsite' });
+    expect(report.problems).toEqual([]);
+  });
+
   it('refuses a host whose key is not the pinned one', async () => {
     const other = new SftpTarget('offsite', { ...cred(writer), hostKeyFingerprint: `SHA256:${createHash('sha256').update('another key').digest('base64').replace(/=+$/, '')}` });
     await expect(other.listManifests()).rejects.toThrow(/not the pinned/);
@@ -269,7 +290,7 @@ describe.skipIf(!!why)(`SFTP target on OpenSSH (${testPgUrl ? 'PostgreSQL' : 'SQ
 
   it('prune (the owner\'s credential) decides on the SFTP server\'s timestamps: faked snapshot times do not make it delete real data', async () => {
     const realNow = Date.now();
-    // Snapshots 1 and 2 exist; take 3 and age all three on the storage host by 3, 2 and 1 days,
+    // Snapshots 1 and 2 exist (and the failed run's orphans); take 3 and age all three on the storage host by 3, 2 and 1 days,
     // as if they had been uploaded then (the target's own clock; the writer cannot do this).
     await addBlob(randomBytes(2000));
     await createBackup(server.deps, { target: 'offsite' });
@@ -314,6 +335,8 @@ describe.skipIf(!!why)(`SFTP target on OpenSSH (${testPgUrl ? 'PostgreSQL' : 'SQ
     }
     expect(manifestsIn('snapshots').map(seqOf)).toEqual([1, 2, 3, 7, 8]);
     expect(manifestsIn('pruned').map(seqOf)).toEqual([4, 5, 6]);
+    // The failed run's orphans are gone (older than the grace period, named by no manifest).
+    expect(objectsOnDisk().filter((o) => orphans.includes(o))).toEqual([]);
 
     // The server's own verify still accepts the chain (4-6 are pruned, not deleted) and every kept object is there.
     const report = await runVerify(server.deps, { target: 'offsite' });
@@ -333,6 +356,32 @@ describe.skipIf(!!why)(`SFTP target on OpenSSH (${testPgUrl ? 'PostgreSQL' : 'SQ
     // The next backup still chains on (its predecessor, 8, was kept).
     const next = await createBackup(server.deps, { target: 'offsite' });
     expect(next.seq).toBe(9);
+  });
+
+  it('a scheduled server backs up to the SFTP target and verifies it', async () => {
+    const dir = path.join(base, 'target-scheduled');
+    mkdirSync(dir);
+    chownSync(dir, Number(sh('id', ['-u', pruner]).trim()), Number(sh('id', ['-g', pruner]).trim()));
+    chmodSync(dir, 0o2750);
+    const owner = new SftpTarget('offsite', { ...cred(pruner), path: dir });
+    await owner.prepareLayout();
+    await owner.close();
+    const scheduled = await startTestServer({
+      backupRecipients: [ops.recipient, escrow.recipient],
+      backupSchedule: '* * * * * *',
+      backupTargets: [{ name: 'offsite', type: 'sftp', host: '127.0.0.1', port, username: writer, privateKeyFile: path.join(base, `${writer}.key`), hostKeyFingerprint, path: dir, offsite: true }],
+    });
+    try {
+      let verified;
+      for (let i = 0; i < 300 && !verified; i++) {
+        verified = await scheduled.deps.db.selectFrom('backup_run').select('id').where('kind', '=', 'verify').where('target', '=', 'offsite').where('outcome', '=', 'success').executeTakeFirst();
+        if (!verified) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(verified).toBeDefined();
+      expect(readdirSync(path.join(dir, 'snapshots')).length).toBeGreaterThan(0);
+    } finally {
+      await scheduled.stop();
+    }
   });
 });
 
