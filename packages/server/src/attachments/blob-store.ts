@@ -37,7 +37,7 @@ export interface StagedBlob {
  * the limit is passed) and content whose SHA-256 is not `blobId` (BLOB_HASH_MISMATCH). The file is
  * synced before `place` renames it into position, so a committed database row never names a blob
  * that a crash lost. Uploads place the file inside the transaction that holds the blob row's lock,
- * so a concurrent deletion of the last link (releaseBlobs) cannot remove it in between.
+ * so a concurrent deletion of the last link (unlinkBlobs in service.ts) cannot remove it in between.
  */
 export async function stageBlob(dir: string, blobId: string, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StagedBlob> {
   const incoming = path.join(dir, 'incoming');

@@ -6,7 +6,7 @@ import { encryptAttachment } from '@consilium/crypto';
 import type { TestClient, TestServer } from '../test-support/harness.js';
 import { expectError, randomId } from '../test-support/http.js';
 import { auditEntries } from '../test-support/audit.js';
-import { addPerson, DeviceDirectory, MlsDevice, seedOrganisation, signInPerson, startMessagingServer, type Organisation, type Person } from '../test-support/mls-client.js';
+import { addPerson, DeviceDirectory, MlsDevice, seedOrganisation, signInPerson, startMessagingServer, trackConnections, type Organisation, type Person } from '../test-support/mls-client.js';
 import { createDepartment } from '../orgs/service.js';
 import { setVerification } from '../accounts/service.js';
 import { systemActor } from '../audit/record.js';
@@ -19,6 +19,7 @@ import { blobDirOf, blobPath } from './blob-store.js';
 // database (SQLite, or PostgreSQL with CONSILIUM_TEST_PG), real MLS devices, real ciphertext.
 
 let server: TestServer;
+let connections: ReturnType<typeof trackConnections>;
 let org: Organisation;
 const directory = new DeviceDirectory();
 let alice: Person;
@@ -31,6 +32,7 @@ let cardiology: string;
 
 beforeAll(async () => {
   server = await startMessagingServer();
+  connections = trackConnections(server);
   org = await seedOrganisation(server, 'St Elsewhere');
   alice = await addPerson(server, org, 'alice');
   bob = await addPerson(server, org, 'bob');
@@ -46,6 +48,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  // fetch keeps connections alive; the server would wait for them on close.
+  connections?.destroyAll();
   await server?.stop();
 });
 
@@ -182,5 +186,24 @@ describe('attachment blobs go with their messages', () => {
     expect(await rowsOf(photo.blobId)).toEqual({ blob: undefined, links: [] });
     const purged = (await auditEntries(server, org.id)).find((e) => e.type === 'case.purged' && e.caseId === id);
     expect(purged?.detail.attachments).toBe(1);
+  });
+
+  it('an upload racing the deletion of the same blob’s last link always ends with its row, its link and its file', async () => {
+    await reattach();
+    const expiring = await a1.createConversation('group', [bob.id]);
+    const other = await a1.createConversation('group', [bob.id]);
+    await b1.joinWelcomes();
+    expect((await a1.client.put(`/api/v1/conversations/${expiring}/expiry`, { expirySeconds: 86_400 })).status).toBe(200);
+    for (let round = 0; round < 8; round++) {
+      const photo = await uploadPhoto(a1.client, expiring);
+      // As if uploaded two days ago: the next sweep lets it go (moving the clock would end the sessions).
+      const longAgo = new Date(server.clock.now().getTime() - 2 * 86_400_000).toISOString();
+      await server.deps.db.updateTable('attachment_link').set({ created_at: longAgo }).where('blob_id', '=', photo.blobId).execute();
+      // Bob uploads the same ciphertext for another conversation while the sweep runs.
+      await Promise.all([deleteExpiredMessages(server.deps), putBlob(b1.client, photo.blobId, other, photo.ciphertext)]);
+      expect(await rowsOf(photo.blobId)).toEqual({ blob: { blob_id: photo.blobId }, links: [{ conversation_id: other }] });
+      expect(existsSync(fileOf(photo.blobId)), `round ${round}`).toBe(true);
+      expect(await downloadStatus(a1.client, photo.blobId, other)).toBe(200);
+    }
   });
 });

@@ -43,10 +43,16 @@ export async function uploadAttachment(
       // Membership again, in the transaction: the caller may have been removed while uploading.
       const member = await membership(tx.db, query.conversationId, auth.account.id);
       if (!member || member.removed_at) throw notFound('conversation');
-      const inserted = await store.insertBlob(tx.db, { blob_id: blobId, size: stored.size, uploaded_by: auth.account.id, created_at: uploadedAt });
+      const row = { blob_id: blobId, size: stored.size, uploaded_by: auth.account.id, created_at: uploadedAt };
+      let inserted = await store.insertBlob(tx.db, row);
       // Under the row's lock: a sweep deleting the blob's last link waits, or has finished (and
-      // removed the file), before the file is put in place and linked again.
-      await store.lockBlob(tx.db, tx.dbKind, blobId);
+      // removed the file), before the file is put in place and linked again. If the sweep deleted
+      // the row while this waited for its lock, the row is written anew (once more at most, as a
+      // second sweep would need a link, and only this upload can add one).
+      for (let attempt = 0; !(await store.lockBlob(tx.db, tx.dbKind, blobId)); attempt++) {
+        if (attempt === 2) throw new ConsiliumError('CONFLICT', 'the attachment was being deleted; upload it again');
+        inserted = await store.insertBlob(tx.db, row);
+      }
       await staged.place();
       await store.insertLink(tx.db, { blob_id: blobId, conversation_id: query.conversationId, account_id: auth.account.id, content_type: query.contentType, created_at: uploadedAt });
       await recordAudit(
@@ -118,14 +124,19 @@ export async function recordExport(deps: Deps, auth: AuthenticatedSession, actor
 }
 
 /**
- * Deletes the rows and files of blobs that no conversation links any more (call in the transaction
- * that removed the links, after its other writes). A blob is content-addressed, so the same file may
- * serve several conversations: it goes only with its last link. Returns how many were deleted.
+ * Unlinks blobs from a conversation and deletes the rows and files of those no conversation links
+ * any more. A blob is content-addressed, so one file may serve several conversations: it goes only
+ * with its last link. Each blob's row is locked before its link is touched, in id order, the same
+ * order an upload takes (blob row, then link, then the audit log): call this before recording the
+ * audit entry of the transaction, so the two never wait on each other.
  */
-export async function releaseBlobs(tx: Deps, blobIds: readonly string[]): Promise<number> {
+export async function unlinkBlobs(tx: Deps, conversationId: string, blobIds: readonly string[]): Promise<{ unlinked: number; deleted: number }> {
+  let unlinked = 0;
   let deleted = 0;
-  for (const blobId of new Set(blobIds)) {
+  for (const blobId of [...new Set(blobIds)].sort()) {
     if (!(await store.lockBlob(tx.db, tx.dbKind, blobId))) continue;
+    if (!(await store.deleteLink(tx.db, blobId, conversationId))) continue;
+    unlinked += 1;
     if ((await store.countLinks(tx.db, blobId)) > 0) continue;
     await store.deleteBlobRow(tx.db, blobId);
     // The file goes while the row's lock is held; should the commit then fail, the row survives
@@ -133,5 +144,5 @@ export async function releaseBlobs(tx: Deps, blobIds: readonly string[]): Promis
     await removeBlob(blobDirOf(tx.config), blobId);
     deleted += 1;
   }
-  return deleted;
+  return { unlinked, deleted };
 }

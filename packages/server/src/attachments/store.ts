@@ -52,22 +52,28 @@ export async function deleteBlobRow(db: Db, blobId: string): Promise<void> {
   await db.deleteFrom('attachment_blob').where('blob_id', '=', blobId).execute();
 }
 
-/** Unlinks a conversation's blobs (all of them, or those uploaded before `createdBefore`); returns their ids. */
-export async function deleteConversationLinks(db: Db, conversationId: string, createdBefore?: string): Promise<string[]> {
-  let q = db.deleteFrom('attachment_link').where('conversation_id', '=', conversationId);
+/** Blobs linked to a conversation (all, or those uploaded before `createdBefore`), in id order. */
+export async function conversationBlobIds(db: Db, conversationId: string, createdBefore?: string): Promise<string[]> {
+  let q = db.selectFrom('attachment_link').select('blob_id').where('conversation_id', '=', conversationId);
   if (createdBefore) q = q.where('created_at', '<', createdBefore);
-  return (await q.returning('blob_id').execute()).map((r) => r.blob_id);
+  return (await q.orderBy('blob_id').execute()).map((r) => r.blob_id);
 }
 
-/** Unlinks the given blobs from a conversation where this account uploaded them; returns their ids. */
-export async function deleteUploaderLinks(db: Db, conversationId: string, accountId: string, blobIds: readonly string[]): Promise<string[]> {
+/** Of the given blobs, those this account uploaded to the conversation, in id order. */
+export async function uploaderBlobIds(db: Db, conversationId: string, accountId: string, blobIds: readonly string[]): Promise<string[]> {
   if (blobIds.length === 0) return [];
   const rows = await db
-    .deleteFrom('attachment_link')
+    .selectFrom('attachment_link')
+    .select('blob_id')
     .where('conversation_id', '=', conversationId)
     .where('account_id', '=', accountId)
     .where('blob_id', 'in', [...blobIds])
-    .returning('blob_id')
+    .orderBy('blob_id')
     .execute();
   return rows.map((r) => r.blob_id);
+}
+
+export async function deleteLink(db: Db, blobId: string, conversationId: string): Promise<boolean> {
+  const r = await db.deleteFrom('attachment_link').where('blob_id', '=', blobId).where('conversation_id', '=', conversationId).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
 }

@@ -1,8 +1,8 @@
 import { inTransaction, iso, type Deps } from '../deps.js';
 import { auditEvent, recordAudit, systemActor } from '../audit/record.js';
 import * as store from './store.js';
-import { releaseBlobs } from '../attachments/service.js';
-import { deleteConversationLinks } from '../attachments/store.js';
+import { unlinkBlobs } from '../attachments/service.js';
+import { conversationBlobIds } from '../attachments/store.js';
 
 /**
  * Deletes the stored ciphertext of closed cases whose retention period has run out (organisation
@@ -15,13 +15,12 @@ export async function purgeExpiredCases(deps: Deps, limit = 50): Promise<number>
     await inTransaction(deps, async (tx) => {
       const messages = await store.deleteCaseCiphertext(tx.db, c.id);
       // The case's attachments go with its messages (their files once no other conversation links them).
-      const unlinked = await deleteConversationLinks(tx.db, c.id);
+      const blobs = await unlinkBlobs(tx, c.id, await conversationBlobIds(tx.db, c.id));
       await store.updateCase(tx.db, c.id, { purged_at: iso(tx.now()) });
       await recordAudit(
         tx,
-        auditEvent(tx, systemActor(c.organisation_id), 'case.purged', 'D', { caseId: c.id, entity: { type: 'case', id: c.id }, purposeOfUse: 'HOPERAT', detail: { messages, attachments: unlinked.length } }),
+        auditEvent(tx, systemActor(c.organisation_id), 'case.purged', 'D', { caseId: c.id, entity: { type: 'case', id: c.id }, purposeOfUse: 'HOPERAT', detail: { messages, attachments: blobs.unlinked } }),
       );
-      await releaseBlobs(tx, unlinked);
     });
   }
   return due.length;

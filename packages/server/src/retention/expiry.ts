@@ -7,8 +7,8 @@ import type { Db } from '../db/database.js';
 import { casePolicy } from '../cases/policy.js';
 import * as conversations from '../conversations/store.js';
 import { conversationForMember, describeConversation } from '../conversations/service.js';
-import { releaseBlobs } from '../attachments/service.js';
-import { deleteConversationLinks } from '../attachments/store.js';
+import { unlinkBlobs } from '../attachments/service.js';
+import { conversationBlobIds } from '../attachments/store.js';
 
 /**
  * How much longer than its conversation's expiry an uploaded attachment is kept. The server never
@@ -73,18 +73,17 @@ export async function deleteExpiredMessages(deps: Deps): Promise<number> {
         .where('created_at', '<', before)
         .executeTakeFirst();
       const n = Number(r.numDeletedRows);
-      const unlinked = await deleteConversationLinks(tx.db, c.id, blobsBefore);
-      if (n === 0 && unlinked.length === 0) return;
+      const blobs = await unlinkBlobs(tx, c.id, await conversationBlobIds(tx.db, c.id, blobsBefore));
+      if (n === 0 && blobs.unlinked === 0) return;
       total += n;
       await recordAudit(
         tx,
         auditEvent(tx, systemActor(c.organisation_id), 'message.expired', 'D', {
           entity: { type: 'conversation', id: c.id },
           caseId: c.kind === 'case' ? c.id : null,
-          detail: { messages: n, attachments: unlinked.length, before },
+          detail: { messages: n, attachments: blobs.unlinked, before },
         }),
       );
-      await releaseBlobs(tx, unlinked);
     });
   }
   return total;

@@ -3,8 +3,8 @@ import { inTransaction, type Deps } from '../deps.js';
 import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 import type { AuthenticatedSession } from '../sessions/service.js';
 import { conversationForMember } from '../conversations/service.js';
-import { releaseBlobs } from '../attachments/service.js';
-import { deleteUploaderLinks } from '../attachments/store.js';
+import { unlinkBlobs } from '../attachments/service.js';
+import { uploaderBlobIds } from '../attachments/store.js';
 
 /**
  * A sender recalls one of their messages: the server deletes its ciphertext, so devices that have
@@ -26,15 +26,14 @@ export async function recallMessage(deps: Deps, auth: AuthenticatedSession, acto
     if (message.sender_account_id !== auth.account.id) throw new ConsiliumError('FORBIDDEN', 'only its sender can recall a message');
     if (message.kind !== 'application') throw new ConsiliumError('FORBIDDEN', 'group changes cannot be recalled');
     await tx.db.deleteFrom('mls_message').where('conversation_id', '=', conversationId).where('seq', '=', seq).execute();
-    const unlinked = await deleteUploaderLinks(tx.db, conversationId, auth.account.id, attachmentIds);
+    const blobs = await unlinkBlobs(tx, conversationId, await uploaderBlobIds(tx.db, conversationId, auth.account.id, attachmentIds));
     await recordAudit(
       tx,
       auditEvent(tx, actor, 'message.recalled', 'D', {
         entity: { type: 'conversation', id: conversationId },
         caseId: conversation.kind === 'case' ? conversationId : null,
-        detail: { seq, attachments: unlinked.length },
+        detail: { seq, attachments: blobs.unlinked },
       }),
     );
-    await releaseBlobs(tx, unlinked);
   });
 }
