@@ -199,8 +199,12 @@ describe('messaging in Chromium', () => {
     await omar.locator('.message', { hasText: 'Can you review bed 12 before noon?' }).waitFor(WAIT);
     await first.locator('.message-receipt', { hasText: 'Read' }).waitFor(WAIT);
     await shot(nia, 'receipt-read');
+    // Typing indicator: Omar types, Nia sees it (never stored; gone when his message arrives).
+    await omar.getByLabel('Message', { exact: true }).fill('Yes');
+    await nia.getByText('Dr Omar Vale is typing…').waitFor(WAIT);
     // Both have the thread open: Omar's reply is read at once.
     await send(omar, 'Yes, at 11.');
+    await expect.poll(() => nia.getByText('Dr Omar Vale is typing…').count(), WAIT).toBe(0);
     await omar.locator('.message-own', { hasText: 'Yes, at 11.' }).locator('.message-receipt', { hasText: 'Read' }).waitFor(WAIT);
 
     // Nia edits her message; Omar sees the new text, marked as edited. Only own messages offer it.
@@ -262,7 +266,8 @@ describe('messaging in Chromium', () => {
 
     expect(problems.flat()).toEqual([]);
     for (const page of pages) await page.context().close();
-  });
+    // Three browsers and many round trips: on a busy machine this takes more than the default minute.
+  }, 180_000);
 
   it('revoking a device in the profile signs that browser out', async () => {
     await seedColleagues(server, 'E2E Devices Hospital', [{ email: 'fay@e2e-devices.test', displayName: 'Dr Fay Moss', role: 'clinician' }]);

@@ -218,10 +218,14 @@ export type WelcomeList = z.infer<typeof WelcomeList>;
 // when it does not fit.
 export const MAX_CLIENT_FRAME_BYTES = 4 * 1024;
 export const CLIENT_FRAMES_PER_SECOND = 20;
+/** The server relays one typing notice per device and conversation in this window (a big group would otherwise multiply them). */
+export const TYPING_RELAY_MS = 2000;
 
 export const ClientFrame = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ack'), conversationId: Id, seq: z.number().int().nonnegative() }),
   z.strictObject({ type: z.literal('ping'), id: z.string().max(64).optional() }),
+  /** "I am typing in this conversation" (clients send it at most every few seconds while typing). */
+  z.strictObject({ type: z.literal('typing'), conversationId: Id }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
@@ -240,6 +244,8 @@ export const ServerFrame = z.discriminatedUnion('type', [
   /** The server dropped notifications for a slow socket: fetch every conversation from its cursor. */
   z.strictObject({ type: z.literal('resync') }),
   z.strictObject({ type: z.literal('pong'), id: z.string().optional() }),
+  /** A member is typing in the conversation (shown for a few seconds; the server relays at most one per device every TYPING_RELAY_MS). */
+  z.strictObject({ type: z.literal('typing'), conversationId: Id, accountId: Id }),
   z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string() }),
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;

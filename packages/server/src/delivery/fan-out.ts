@@ -15,6 +15,8 @@ export type DeliveryEvent =
   | { type: 'case'; caseId: string }
   /** A colleague sharing a conversation gained or lost a device: bring the groups in line (add or remove leaves). */
   | { type: 'peers' }
+  /** A member is typing (ephemeral: never stored, lost without harm). */
+  | { type: 'typing'; conversationId: string; accountId: string }
   /** Delivery or read state of a conversation changed: every current member's receipt. */
   | { type: 'receipts'; conversationId: string; receipts: MemberReceipt[] }
   /** Notifications may have been lost (the node's NATS connection broke): fetch from the cursors. */

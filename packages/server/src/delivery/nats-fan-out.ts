@@ -26,6 +26,7 @@ const Notice = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('case'), id: z.uuid() }),
   z.strictObject({ t: z.literal('peers') }),
   /** Receipts are sequence numbers per account (metadata the server holds anyway), never content. */
+  z.strictObject({ t: z.literal('typing'), c: z.uuid(), a: z.uuid() }),
   z.strictObject({ t: z.literal('receipts'), c: z.uuid(), r: z.array(MemberReceipt).max(MAX_CONVERSATION_DEVICES) }),
 ]);
 type Notice = z.infer<typeof Notice>;
@@ -43,6 +44,8 @@ function noticeOf(event: DeliveryEvent): Notice | null {
       return { t: 'peers' };
     case 'receipts':
       return { t: 'receipts', c: event.conversationId, r: event.receipts };
+    case 'typing':
+      return { t: 'typing', c: event.conversationId, a: event.accountId };
     case 'resync':
       // This node's own business (its NATS connection broke), never forwarded.
       return null;
@@ -63,6 +66,8 @@ function eventOf(notice: Notice): DeliveryEvent {
       return { type: 'case', caseId: notice.id };
     case 'receipts':
       return { type: 'receipts', conversationId: notice.c, receipts: notice.r };
+    case 'typing':
+      return { type: 'typing', conversationId: notice.c, accountId: notice.a };
     case 'revoked':
     case 'peers':
       return { type: notice.t };

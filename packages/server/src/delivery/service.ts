@@ -1,6 +1,6 @@
 import { assertWelcome, isMlsError, readMessageHeader, type MessageHeader } from '@consilium/crypto';
 import type { MessagePage, PendingWelcome, SubmitMessageBody, SubmittedMessage } from '@consilium/protocol';
-import { SubmitMessageBody as SubmitSchema } from '@consilium/protocol';
+import { SubmitMessageBody as SubmitSchema, TYPING_RELAY_MS } from '@consilium/protocol';
 import { ConsiliumError, notFound } from '../errors.js';
 import { iso, type Deps } from '../deps.js';
 import type { AuthenticatedSession } from '../sessions/service.js';
@@ -118,6 +118,24 @@ export async function acknowledge(deps: Deps, auth: AuthenticatedSession, conver
   if (seq > Number(seat.last_seq)) throw new ConsiliumError('VALIDATION_FAILED', 'cannot acknowledge beyond the last message');
   // Coalesced with the other cursor moves and messages of this turn; answered once committed.
   await groupCommitOf(deps).advanceCursor(seat.deviceId, conversationId, seq);
+}
+
+/** When each device last had a typing notice relayed, per conversation (this node only: a hint, not state). */
+const lastTyping = new Map<string, number>();
+
+/**
+ * Tells the other member devices that this person is typing. Needs a live seat (a removed device
+ * cannot announce itself); at most one relay per device and conversation every TYPING_RELAY_MS.
+ */
+export async function relayTyping(deps: Deps, auth: AuthenticatedSession, conversationId: string): Promise<void> {
+  const seat = await seatOf(deps, auth, conversationId, null, 'live');
+  const key = `${seat.deviceId}\u0000${conversationId}`;
+  const now = Date.now();
+  if (now - (lastTyping.get(key) ?? 0) < TYPING_RELAY_MS) return;
+  lastTyping.set(key, now);
+  if (lastTyping.size > 10_000) for (const [k, at] of lastTyping) if (now - at >= TYPING_RELAY_MS) lastTyping.delete(k);
+  const devices = (await store.recipientsOf(deps.db, [conversationId])).map((d) => d.device_id).filter((id) => id !== seat.deviceId);
+  deps.fanOut.publish(devices, { type: 'typing', conversationId, accountId: auth.account.id });
 }
 
 export async function pendingWelcomes(deps: Deps, auth: AuthenticatedSession): Promise<PendingWelcome[]> {

@@ -4,7 +4,7 @@ import { authOf } from '../http/access.js';
 import type { ZodApp } from '../http/route-types.js';
 import { ConsiliumError } from '../errors.js';
 import { sessionDevice } from '../devices/service.js';
-import { acknowledge } from '../delivery/service.js';
+import { acknowledge, relayTyping } from '../delivery/service.js';
 import { DeviceSocket } from './socket.js';
 import { Heartbeat } from './heartbeat.js';
 
@@ -38,7 +38,11 @@ export async function realtimeRoutes(app: ZodApp, deps: Deps): Promise<void> {
     (socket, request) => {
       const auth = authOf(request);
       const deviceId = auth.session.device_id!;
-      const device = new DeviceSocket(socket, { ack: (conversationId, seq) => acknowledge(deps, auth, conversationId, seq) }, request.log);
+      const device = new DeviceSocket(
+        socket,
+        { ack: (conversationId, seq) => acknowledge(deps, auth, conversationId, seq), typing: (conversationId) => relayTyping(deps, auth, conversationId) },
+        request.log,
+      );
       heartbeat.watch(socket, auth.session.id);
       const unsubscribe = deps.fanOut.subscribe(deviceId, (event) => device.deliver(event));
       socket.on('close', unsubscribe);

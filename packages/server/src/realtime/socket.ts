@@ -30,7 +30,9 @@ export function frameOf(event: DeliveryEvent): Buffer {
                 ? { type: 'peers' }
                 : event.type === 'receipts'
                   ? { type: 'receipts', conversationId: event.conversationId, receipts: event.receipts }
-                  : { type: 'error', code: 'DEVICE_REVOKED', message: 'this device was revoked' };
+                  : event.type === 'typing'
+                    ? { type: 'typing', conversationId: event.conversationId, accountId: event.accountId }
+                    : { type: 'error', code: 'DEVICE_REVOKED', message: 'this device was revoked' };
     bytes = Buffer.from(JSON.stringify(frame), 'utf8');
     frameCache.set(event, bytes);
   }
@@ -39,6 +41,7 @@ export function frameOf(event: DeliveryEvent): Buffer {
 
 export interface DeviceSocketHandlers {
   ack(conversationId: string, seq: number): Promise<void>;
+  typing(conversationId: string): Promise<void>;
 }
 
 /**
@@ -142,6 +145,7 @@ export class DeviceSocket {
     const frame = parsed.data;
     try {
       if (frame.type === 'ping') this.send({ type: 'pong', ...(frame.id !== undefined && { id: frame.id }) });
+      else if (frame.type === 'typing') await this.handlers.typing(frame.conversationId);
       else await this.handlers.ack(frame.conversationId, frame.seq);
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'INTERNAL';

@@ -341,3 +341,31 @@ describe('backpressure', () => {
     expect(socket.closed!.code).toBe(4401);
   });
 });
+
+describe('typing notices', () => {
+  it('reach the other members\u2019 devices (not the typist\u2019s own), at most one per device per window; outsiders get typed errors', async () => {
+    const typist = await open(ann1);
+    const reader = await open(ben1);
+    const sibling = await open(ann2);
+    typist.send({ type: 'typing', conversationId: ward });
+    const heard = await reader.next('typing', (f) => f.conversationId === ward);
+    expect(heard.accountId).toBe(ann.id);
+    // Ann's other device hears it too (the client ignores its own account); the typist does not.
+    await sibling.next('typing', (f) => f.conversationId === ward);
+    await typist.ping();
+    expect(typist.all('typing')).toEqual([]);
+    // A second notice at once is not relayed again (a big group would multiply them). The frame
+    // after it needs the same lookup, so once its error is back the second one was handled.
+    typist.send({ type: 'typing', conversationId: ward });
+    typist.send({ type: 'typing', conversationId: crypto.randomUUID() });
+    expect((await typist.next('error')).code).toBe('NOT_FOUND');
+    await reader.ping();
+    expect(reader.all('typing').length).toBe(1);
+
+    typist.send({ type: 'typing', conversationId: 'not-an-id' });
+    expect((await typist.next('error')).code).toBe('VALIDATION_FAILED');
+    typist.send({ type: 'typing', conversationId: ward, extra: 1 });
+    expect((await typist.next('error')).code).toBe('VALIDATION_FAILED');
+    expect(reader.invalidFrames).toEqual([]);
+  });
+});

@@ -175,6 +175,11 @@ export function ThreadView({ conversationId, renderContent }: { conversationId: 
         <p className="notice">You were removed from this conversation. Earlier messages stay readable on this device.</p>
       ) : conversation.joined ? (
         <form className="composer" onSubmit={send}>
+          {conversation.typing.length > 0 && (
+            <p className="typing-indicator muted small" aria-live="polite">
+              {conversation.typing.join(', ')} {conversation.typing.length > 1 ? 'are' : 'is'} typing…
+            </p>
+          )}
           {attachment && <AttachmentDraftPanel draft={attachment} onChange={setAttachment} onRemove={() => setAttachment(null)} />}
           <label htmlFor="composer-text" className="visually-hidden">
             Message
@@ -186,7 +191,10 @@ export function ThreadView({ conversationId, renderContent }: { conversationId: 
             value={draft}
             maxLength={10000}
             placeholder="Write a message"
-            onChange={(e) => setDraft(e.target.value)}
+            onChange={(e) => {
+              setDraft(e.target.value);
+              if (e.target.value.trim()) messenger?.notifyTyping(conversationId);
+            }}
             onKeyDown={onKeyDown}
           />
           <AttachButton onPick={pick} disabled={action.pending} />

@@ -8,7 +8,7 @@
  * STALE_EPOCH; own messages are never fed back; per conversation, work runs one at a time.
  */
 import * as mls from '@consilium/crypto/mls';
-import type { Conversation, CreatedPatientInvite, Device, MemberReceipt, OpenCaseBody, PendingWelcome, ServerFrame, StoredMessage, SubmitMessageBody, SubmittedMessage } from '@consilium/protocol';
+import type { ClientFrame, Conversation, CreatedPatientInvite, Device, MemberReceipt, OpenCaseBody, PendingWelcome, ServerFrame, StoredMessage, SubmitMessageBody, SubmittedMessage } from '@consilium/protocol';
 import { ApiError } from '../api/client';
 import { listSessions as listServerSessions } from '../api/me';
 import * as serverApi from '../api/messaging';
@@ -39,6 +39,10 @@ const KEY_PACKAGE_LOW_WATER = 8;
 const COMMIT_ATTEMPTS = 5;
 const SUBMIT_ATTEMPTS = 4;
 const RECONCILE_EVERY_MS = 60_000;
+/** A typing notice is sent at most this often while the user types... */
+const TYPING_SEND_MS = 3000;
+/** ...and shown for this long after the last one arrived. */
+const TYPING_SHOWN_MS = 5000;
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const fromUtf8 = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -119,6 +123,10 @@ export class Messenger {
   private openConversationId: string | null = null;
   /** Per conversation: every member's receipt, as the server last said (fetched on open, pushed on change). */
   private readonly receipts = new Map<string, MemberReceipt[]>();
+  /** Per conversation: who is typing, until when (ms since epoch). */
+  private readonly typing = new Map<string, Map<string, number>>();
+  /** Per conversation: when this device last said it is typing. */
+  private readonly typingSent = new Map<string, number>();
   /** Per conversation: the read marker last posted to the server (posted only forward). */
   private readonly postedRead = new Map<string, number>();
   private snapshot: MessengerSnapshot = { phase: 'starting', error: null, deviceId: null, connected: false, conversations: [], unknownOwnDevices: [] };
@@ -146,6 +154,9 @@ export class Messenger {
         id: c.id,
         kind: c.kind,
         title: group?.title ?? names,
+        typing: [...(this.typing.get(c.id) ?? new Map<string, number>())]
+          .filter(([, until]) => until > Date.now())
+          .map(([accountId]) => c.members.find((m) => m.accountId === accountId)?.displayName ?? 'Someone'),
         customTitle: group?.title ?? null,
         admin: c.members.some((m) => m.accountId === this.accountId && m.role === 'admin'),
         receipts: others.map((m) => {
@@ -785,6 +796,15 @@ export class Messenger {
     this.publish();
   }
 
+  /** The user is typing in a conversation: tell the others, at most every TYPING_SEND_MS (ephemeral, best effort). */
+  notifyTyping(conversationId: string): void {
+    const now = Date.now();
+    if (now - (this.typingSent.get(conversationId) ?? 0) < TYPING_SEND_MS) return;
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    this.typingSent.set(conversationId, now);
+    this.socket.send(JSON.stringify({ type: 'typing', conversationId } satisfies ClientFrame));
+  }
+
   // ---- read markers and receipts ------------------------------------------------------------
 
   private isOnScreen(conversationId: string): boolean {
@@ -851,6 +871,8 @@ export class Messenger {
         if (control) this.applyControl(m.conversationId, group, control, processed.sender.userId, m.seq, m.sentAt);
         else {
           group.messages = [...group.messages, { ...base, ...decodeMessageContent(plaintext), status: 'received' }];
+          // Their message arrived: they have stopped typing it.
+          this.typing.get(m.conversationId)?.delete(m.senderAccountId);
           if (this.isOnScreen(m.conversationId)) group.readSeq = m.seq;
         }
       }
@@ -1004,6 +1026,15 @@ export class Messenger {
         this.receipts.set(frame.conversationId, frame.receipts);
         this.publish();
         break;
+      case 'typing': {
+        if (frame.accountId === this.accountId) break;
+        let people = this.typing.get(frame.conversationId);
+        if (!people) this.typing.set(frame.conversationId, (people = new Map()));
+        people.set(frame.accountId, Date.now() + TYPING_SHOWN_MS);
+        this.publish();
+        setTimeout(() => this.publish(), TYPING_SHOWN_MS + 100);
+        break;
+      }
       case 'case':
         for (const listener of this.caseListeners) listener(frame.caseId);
         // A case may have brought this account into a new conversation.

@@ -44,6 +44,8 @@ export interface ConversationSummary {
   customTitle: string | null;
   /** Whether this account may add and remove members and rename the conversation. */
   admin: boolean;
+  /** Names of the people typing in it right now. */
+  typing: string[];
   /** How far each other member has received and read (from the server's receipts). */
   receipts: MemberReceiptView[];
   lastMessage: ThreadMessage | null;
