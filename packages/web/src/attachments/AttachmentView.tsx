@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { AttachmentDescriptor } from '@consilium/protocol';
+import { ApiError } from '../api/client';
 import { ErrorAlert } from '../ui/ErrorAlert';
 import { useAction } from '../ui/use-action';
 import { formatBytes } from './format-bytes';
@@ -12,7 +13,8 @@ import { exportAttachment, openAttachment } from './vault';
 export function AttachmentView({ conversationId, descriptor }: { conversationId: string; descriptor: AttachmentDescriptor }) {
   const image = descriptor.contentType === 'image/jpeg' || descriptor.contentType === 'image/png' || descriptor.contentType === 'image/webp';
   const [url, setUrl] = useState<string | null>(null);
-  const [failed, setFailed] = useState(false);
+  /** Why the photo is not shown: gone from the server (expired, recalled, purged) or not decryptable. */
+  const [failed, setFailed] = useState<'gone' | 'broken' | null>(null);
   const action = useAction();
 
   useEffect(() => {
@@ -22,7 +24,7 @@ export function AttachmentView({ conversationId, descriptor }: { conversationId:
       (o) => live && setUrl(o.url),
       (error: unknown) => {
         console.warn('attachment could not be opened', error);
-        if (live) setFailed(true);
+        if (live) setFailed(error instanceof ApiError && error.code === 'NOT_FOUND' ? 'gone' : 'broken');
       },
     );
     return () => {
@@ -43,6 +45,8 @@ export function AttachmentView({ conversationId, descriptor }: { conversationId:
             onContextMenu={(e) => e.preventDefault()}
             style={{ maxWidth: '100%', height: 'auto', maxHeight: '320px', display: 'block' }}
           />
+        ) : failed === 'gone' ? (
+          <p className="muted small">This photo is no longer available (it expired or was deleted).</p>
         ) : failed ? (
           <p className="muted small">This photo could not be decrypted.</p>
         ) : (
