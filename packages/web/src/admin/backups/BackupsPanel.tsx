@@ -46,6 +46,8 @@ export function BackupsPanel() {
   if (status.status === 'loading') return <p className="muted">Loading backups…</p>;
   if (status.status === 'failed') return <ErrorAlert error={status.error} />;
   const s = status.data;
+  // The newest drill that finished (the newest one may still be running).
+  const drill = s.lastDrill?.checks ? s.lastDrill : (s.history.find((h) => h.kind === 'drill' && h.checks) ?? null);
   return (
     <div className="stack-large">
       <div style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(14rem, 1fr))', gap: '0.75rem' }}>
@@ -76,17 +78,17 @@ export function BackupsPanel() {
         </p>
       </section>
 
-      {s.lastDrill?.checks && (
+      {drill?.checks && (
         <section aria-labelledby="drill-heading">
           <h2 id="drill-heading" className="section-title">
-            Last restore drill: {s.lastDrill.outcome === 'success' ? 'passed' : s.lastDrill.outcome === 'running' ? 'running' : 'failed'}
+            Last restore drill report: {drill.outcome === 'success' ? 'passed' : 'failed'}
           </h2>
           <p className="muted small">
-            {formatDateTime(s.lastDrill.startedAt)} · snapshot {s.lastDrill.seq ?? '–'} on {s.lastDrill.target} · restored in {seconds(s.lastDrill.restoreMs)}, {seconds(s.lastDrill.durationMs)} in all. The full report (Markdown, HTML, JSON) is in the server's backup-reports
-            directory: evidence for HIPAA 164.308(a)(7)(ii)(D).
+            {formatDateTime(drill.startedAt)} · snapshot {drill.seq ?? '–'} on {drill.target} · restored in {seconds(drill.restoreMs)}, {seconds(drill.durationMs)} in all. The full report (Markdown, HTML, JSON) is in the server's backup-reports directory:
+            evidence for HIPAA 164.308(a)(7)(ii)(D).
           </p>
-          <ul className="list list-card">
-            {s.lastDrill.checks.map((c) => (
+          <ul className="list list-card" aria-label="Restore checks">
+            {drill.checks.map((c) => (
               <li key={c.name} className="list-row">
                 <span className="list-row-title">
                   <Badge tone={c.ok ? 'success' : 'danger'}>{c.ok ? 'ok' : 'failed'}</Badge> {c.name}
