@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +179,17 @@ describe('attachments in Chromium', () => {
     expect(spread.right).toBeLessThan(spread.untouchedChecker / 4);
     const types = (await server.deps.db.selectFrom('audit_entry').select('leaf').execute()).map((r) => (JSON.parse(r.leaf) as { type: string }).type);
     expect(types).toEqual(expect.arrayContaining(['attachment.uploaded', 'attachment.downloaded', 'attachment.exported']));
+
+    // Alice deletes the message for everyone: the recall names its photo, and the server deletes the
+    // ciphertext file with it; Bob's copy goes too.
+    const blobFile = path.join(server.deps.config.dataDir, 'blobs', rows[0]!.blob_id.slice(0, 2), rows[0]!.blob_id);
+    const sent = a.locator('.message-own', { hasText: 'Wound on day 3' });
+    await sent.getByRole('button', { name: 'Delete' }).click();
+    await a.getByRole('button', { name: 'Delete for everyone' }).click();
+    await expect.poll(() => existsSync(blobFile), WAIT).toBe(false);
+    expect(await server.deps.db.selectFrom('attachment_blob').selectAll().execute()).toEqual([]);
+    await b.getByText('This message was deleted.').waitFor(WAIT);
+    expect(await b.locator('[data-testid=attachment]').count()).toBe(0);
 
     expect(problemsA).toEqual([]);
     expect(problemsB).toEqual([]);
