@@ -127,7 +127,7 @@ describe.skipIf(!reachable)('two server nodes sharing one database and one NATS'
     await socket.close();
   });
 
-  it('receipts changed on node B (an ack, a read marker) reach a socket on node A', async () => {
+  it('receipts changed on node B (an ack, a read marker) and typing notices reach a socket on node A', async () => {
     const gus = await addPerson(nodeA, org, 'gus');
     const hal = await addPerson(nodeA, org, 'hal');
     const gus1 = await MlsDevice.create(nodeA, gus, directory, { name: 'Gus on node A' });
@@ -142,7 +142,13 @@ describe.skipIf(!reachable)('two server nodes sharing one database and one NATS'
     expect((await hal1.client.post(`/api/v1/conversations/${conversation}/read`, { seq })).status).toBe(200);
     const read = await gusSocket.next('receipts', (f) => f.conversationId === conversation && f.receipts.some((r) => r.accountId === hal.id && r.readSeq === seq));
     expect(read.receipts.map((r) => r.accountId).sort()).toEqual([gus.id, hal.id].sort());
+    // A typing notice from Hal's socket on node B crosses to Gus on node A.
+    const halSocket = await hal1.socket();
+    await halSocket.next('ready');
+    halSocket.send({ type: 'typing', conversationId: conversation });
+    expect((await gusSocket.next('typing', (f) => f.conversationId === conversation)).accountId).toBe(hal.id);
     expect(gusSocket.invalidFrames).toEqual([]);
+    await halSocket.close();
     await gusSocket.close();
   });
 
