@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversation, MemberReceipt, ReceiptList } from '@consilium/protocol';
 import type { TestServer } from '../test-support/harness.js';
 import { expectError } from '../test-support/http.js';
+import { patientMayUse } from '../http/access.js';
 import {
   addPerson,
   DeviceDirectory,
@@ -131,6 +132,14 @@ describe('receipts', () => {
     expectError(await daveClient.get(`/api/v1/conversations/${group}/receipts`), 'NOT_FOUND');
     expectError(await daveClient.post(`/api/v1/conversations/${group}/read`, { seq: 1 }), 'NOT_FOUND');
     expect((await receipts(alice1, group)).has(dave.id)).toBe(false);
+  });
+});
+
+describe('patients', () => {
+  it('may read receipts and post read markers in the conversations they were invited to (the routes are on their allowlist)', () => {
+    expect(patientMayUse('GET', '/api/v1/conversations/:id/receipts')).toBe(true);
+    expect(patientMayUse('POST', '/api/v1/conversations/:id/read')).toBe(true);
+    expect(patientMayUse('GET', '/api/v1/directory')).toBe(false);
   });
 });
 

@@ -85,6 +85,8 @@ const PATIENT_ROUTES: readonly RegExp[] = [
   /^(GET|POST) \/api\/v1\/conversations\/:id\/messages$/,
   /^DELETE \/api\/v1\/conversations\/:id\/messages\/:seq$/,
   /^POST \/api\/v1\/conversations\/:id\/ack$/,
+  /^GET \/api\/v1\/conversations\/:id\/receipts$/,
+  /^POST \/api\/v1\/conversations\/:id\/read$/,
   /^DELETE \/api\/v1\/conversations\/:id\/members\/:accountId$/,
   /^GET \/api\/v1\/welcomes$/,
   /^POST \/api\/v1\/welcomes\/:id\/consumed$/,
