@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttachmentDescriptor, attachmentCiphertextBytes, decodeMessageContent, encodeMessageContent, MESSAGE_CONTENT_TYPE, UploadAttachmentQuery } from './attachments.js';
+import { AttachmentDescriptor, attachmentCiphertextBytes, decodeMessageContent, encodeMessageContent, MESSAGE_CONTENT_TYPE, RecallMessageQuery, UploadAttachmentQuery } from './attachments.js';
 
 const descriptor: AttachmentDescriptor = {
   blobId: 'a'.repeat(64),
@@ -40,6 +40,17 @@ describe('attachment schemas', () => {
     }
     expect(AttachmentDescriptor.safeParse({ ...descriptor, key: 'short' }).success).toBe(false);
     expect(AttachmentDescriptor.safeParse({ ...descriptor, blobId: 'A'.repeat(64) }).success).toBe(false);
+  });
+
+  it('takes a recall’s attachments as up to 20 comma-separated blob ids, nothing else', () => {
+    const id = (c: string) => c.repeat(64);
+    expect(RecallMessageQuery.safeParse({}).success).toBe(true);
+    expect(RecallMessageQuery.safeParse({ attachments: `${id('a')},${id('b')}` }).success).toBe(true);
+    expect(RecallMessageQuery.safeParse({ attachments: Array.from({ length: 20 }, () => id('c')).join(',') }).success).toBe(true);
+    for (const attachments of ['', id('A'), `${id('a')},`, `${id('a')};${id('b')}`, '../etc', Array.from({ length: 21 }, () => id('c')).join(',')]) {
+      expect(RecallMessageQuery.safeParse({ attachments }).success, attachments.slice(0, 20)).toBe(false);
+    }
+    expect(RecallMessageQuery.safeParse({ attachments: id('a'), extra: '1' }).success).toBe(false);
   });
 
   it('computes the ciphertext size of the format', () => {
