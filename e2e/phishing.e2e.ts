@@ -114,8 +114,17 @@ describe('phishing drill in Chromium', () => {
     expect(await results.getByTestId('count-scanner').textContent()).toBe('1');
     expect(await results.getByTestId('count-submitted').textContent()).toBe('1');
     expect(await results.getByTestId('count-lessons').textContent()).toBe('1');
-    // The charts are drawn (chart.js on canvas, under the strict CSP).
+    // The charts are drawn (chart.js, loaded on demand, paints the canvases under the strict CSP).
     expect(await officer.locator('canvas').count()).toBeGreaterThan(0);
+    await officer.waitForFunction(
+      () =>
+        [...document.querySelectorAll('canvas')].some((c) => {
+          const ctx = c.getContext('2d');
+          return ctx !== null && c.width > 0 && ctx.getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0);
+        }),
+      undefined,
+      WAIT,
+    );
 
     expect(problems.flat()).toEqual([]);
   });

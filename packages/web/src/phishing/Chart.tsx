@@ -1,22 +1,18 @@
 import { useEffect, useRef } from 'react';
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  Legend,
-  LineController,
-  LineElement,
-  LinearScale,
-  PointElement,
-  Tooltip,
-  type ChartData,
-} from 'chart.js';
+import type { Chart as ChartInstance, ChartData } from 'chart.js';
 
-// Tree-shaken registration: only what the dashboard draws. Chart.js 4 draws on a canvas and sets
-// sizes through the CSSOM, which the strict CSP (style-src 'self', no inline style attributes in
-// markup) allows; it injects no <style> element.
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
+// chart.js is loaded on first use (only the dashboard draws charts), with tree-shaken
+// registration of what it draws. Chart.js 4 draws on a canvas and sets sizes through the CSSOM,
+// which the strict CSP (style-src 'self', no inline style attributes in markup) allows; it injects
+// no <style> element.
+let loading: Promise<typeof ChartInstance> | null = null;
+function loadChart(): Promise<typeof ChartInstance> {
+  loading ??= import('chart.js').then((m) => {
+    m.Chart.register(m.BarController, m.BarElement, m.CategoryScale, m.LinearScale, m.LineController, m.LineElement, m.PointElement, m.Legend, m.Tooltip);
+    return m.Chart;
+  });
+  return loading;
+}
 
 export interface Series {
   label: string;
@@ -33,7 +29,8 @@ const COLOURS = ['#1f5fbf', '#c2410c', '#7c3aed', '#15803d'];
 export function RateChart({ kind, labels, series, summary }: { kind: 'bar' | 'line'; labels: string[]; series: Series[]; summary: string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    if (!canvas.current) return;
+    let chart: ChartInstance | null = null;
+    let gone = false;
     const data: ChartData<'bar' | 'line', (number | null)[], string> = {
       labels,
       datasets: series.map((s, i) => ({
@@ -43,18 +40,24 @@ export function RateChart({ kind, labels, series, summary }: { kind: 'bar' | 'li
         borderColor: COLOURS[i % COLOURS.length],
       })),
     };
-    const chart = new Chart(canvas.current, {
-      type: kind,
-      data,
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        scales: { y: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } } },
-        plugins: { legend: { position: 'bottom' }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.parsed.y ?? '–'}%` } } },
-      },
+    void loadChart().then((Chart) => {
+      if (gone || !canvas.current) return;
+      chart = new Chart(canvas.current, {
+        type: kind,
+        data,
+        options: {
+          animation: false,
+          responsive: true,
+          maintainAspectRatio: false,
+          scales: { y: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } } },
+          plugins: { legend: { position: 'bottom' }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.parsed.y ?? '–'}%` } } },
+        },
+      });
     });
-    return () => chart.destroy();
+    return () => {
+      gone = true;
+      chart?.destroy();
+    };
   }, [kind, JSON.stringify(labels), JSON.stringify(series)]);
   return (
     <div className="chart-box">
