@@ -1,8 +1,7 @@
 import * as nodeCrypto from 'node:crypto';
 
 /**
- * SHA-256 on node:crypto (OpenSSL) for the log's hot paths, with no import beyond node:crypto so
- * verification worker threads load it alone. Hash formats: RFC 9162 §2.1.1.
+ * SHA-256 on node:crypto (OpenSSL) for the log's hot paths. Hash formats: RFC 9162 §2.1.1.
  */
 type OneShot = (algorithm: string, data: Uint8Array | string, outputEncoding: 'buffer') => Buffer;
 // crypto.hash (Node >= 20.12) skips the Hash object; older Node falls back to createHash.

@@ -1,14 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { openCheckpoint } from '@consilium/crypto';
 import { sqliteFileOf, type Db } from '../db/database.js';
 import { RunningTree } from './native-hash.js';
 import { rangeOf } from './log.js';
-import { checkRows, type CheckedRows, type VerifyRow } from './verify-check.js';
+import { checkRows, type VerifyRow } from './verify-check.js';
 import { originOf, type LogKey } from './signing.js';
 import * as store from './store.js';
 
@@ -27,10 +21,8 @@ export interface VerifyReport {
   problems: VerifyProblem[];
 }
 
-/** Rows read per query; the next batches are read while workers hash this one. */
+/** Rows read per query; on PostgreSQL the next page is read while this one is hashed. */
 const BATCH = 8_192;
-/** Below this many entries a log is checked on the calling thread: starting workers costs more. */
-const WORKERS_FROM = 65_536;
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
 const ZERO_HASH = new Uint8Array(32);
@@ -44,12 +36,6 @@ const ZERO_HASH = new Uint8Array(32);
 export interface VerifyOptions {
   /** Rows per query (default 8,192). */
   batchRows?: number;
-  /**
-   * Worker threads that hash and check entries while this thread reads rows and builds the tree.
-   * Default: one per core beyond this one (at most 4), for logs of 65,536 entries or more; 0 checks
-   * every entry on this thread.
-   */
-  workers?: number;
   /** Give the event loop a turn between pages, when verifying inside a serving process. */
   yieldBetweenBatches?: boolean;
 }
@@ -92,49 +78,35 @@ export async function verifyLog(db: Db, key: LogKey, logId: string, options: Ver
   };
 
   checkCheckpointsAt(0);
-  const workers = options.workers ?? (bound >= WORKERS_FROM ? Math.min(4, Math.max(1, availableParallelism() - 1)) : 0);
-  const pool = workers > 0 ? new CheckPool(workers) : null;
-  const check = (rows: VerifyRow[]) => (pool ? pool.check(logId, rows) : Promise.resolve(checkRows(logId, rows)));
   const readRows = rowReader(db, logId);
-  try {
-    // Keyset pages in index order. While the workers hash and check some pages, this thread reads
-    // the next ones and folds finished ones into the tree, in order: up to workers + 1 in flight.
-    const inFlight: { rows: VerifyRow[]; checked: Promise<CheckedRows> }[] = [];
-    let from = 0;
-    let exhausted = bound === 0;
-    for (;;) {
-      while (!exhausted && inFlight.length <= workers) {
-        const rows = await readRows(from, bound, batch);
-        if (rows.length < batch) exhausted = true;
-        if (rows.length === 0) break;
-        from = rows[rows.length - 1]![0] + 1;
-        inFlight.push({ rows, checked: check(rows) });
-      }
-      const next = inFlight.shift();
-      if (!next) break;
-      const { hashes, problems: rowProblems } = await next.checked;
-      if (options.yieldBetweenBatches) await new Promise((resolve) => setImmediate(resolve));
-      let p = 0;
-      for (let i = 0; i < next.rows.length; i++) {
-        const idx = next.rows[i]![0];
-        while (expected < idx) {
-          problems.push({ index: expected, kind: 'missing', message: `entry ${expected} is missing (deleted)` });
-          // A hole leaves the tree unrecomputable from here; count the position so later indices line up.
-          expected++;
-          range.append(ZERO_HASH);
-          checkCheckpointsAt(range.size);
-        }
-        if (p < rowProblems.length && rowProblems[p]![0] === i) {
-          const [, index, kind, message] = rowProblems[p++]!;
-          problems.push({ index, kind, message });
-        }
-        range.append(hashes.subarray(i * 32, i * 32 + 32));
-        expected = idx + 1;
+  // Keyset pages in index order; the next page is asked for before this one is hashed, so on
+  // PostgreSQL the database reads while this process hashes.
+  const page = (from: number) => (from < bound ? readRows(from, bound, batch) : Promise.resolve([]));
+  let pending = page(0);
+  for (;;) {
+    const rows = await pending;
+    if (rows.length === 0) break;
+    if (options.yieldBetweenBatches) await new Promise((resolve) => setImmediate(resolve));
+    pending = rows.length === batch ? page(rows[rows.length - 1]![0] + 1) : Promise.resolve([]);
+    const { hashes, problems: rowProblems } = checkRows(logId, rows);
+    let p = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const idx = rows[i]![0];
+      while (expected < idx) {
+        problems.push({ index: expected, kind: 'missing', message: `entry ${expected} is missing (deleted)` });
+        // A hole leaves the tree unrecomputable from here; count the position so later indices line up.
+        expected++;
+        range.append(ZERO_HASH);
         checkCheckpointsAt(range.size);
       }
+      if (p < rowProblems.length && rowProblems[p]![0] === i) {
+        const [, index, kind, message] = rowProblems[p++]!;
+        problems.push({ index, kind, message });
+      }
+      range.append(hashes.subarray(i * 32, i * 32 + 32));
+      expected = idx + 1;
+      checkCheckpointsAt(range.size);
     }
-  } finally {
-    await pool?.close();
   }
   for (const cp of checkpoints.slice(nextCheckpoint)) {
     problems.push({ index: cp.size, kind: 'truncated', message: `a checkpoint was signed at size ${cp.size} but only ${expected} entries remain (the log was truncated)` });
@@ -194,49 +166,4 @@ function rowReader(db: Db, logId: string): (from: number, end: number, limit: nu
   }
   return async (from, end, limit) =>
     (await store.verifyRows(db, logId, from, end, limit)).map((r) => [Number(r.idx), r.leaf, r.leaf_hash, r.at, r.event_type, r.outcome, r.organisation_id, r.actor_account_id, r.case_id]);
-}
-
-/**
- * Worker threads running checkRows (verify-worker.ts). Each worker answers its batches in the
- * order it got them, so one queue of callbacks per worker pairs answers with requests.
- */
-class CheckPool {
-  private readonly workers: { worker: Worker; waiting: { resolve(r: CheckedRows): void; reject(e: unknown): void }[] }[];
-  private next = 0;
-  constructor(count: number) {
-    this.workers = Array.from({ length: count }, () => {
-      const worker = import.meta.url.endsWith('.ts') ? sourceWorker() : new Worker(new URL('./verify-worker.js', import.meta.url));
-      const entry = { worker, waiting: [] as { resolve(r: CheckedRows): void; reject(e: unknown): void }[] };
-      worker.on('message', (result: CheckedRows) => entry.waiting.shift()?.resolve(result));
-      const fail = (err: unknown) => {
-        for (const w of entry.waiting.splice(0)) w.reject(err);
-      };
-      worker.on('error', fail);
-      worker.on('exit', (code) => fail(new Error(`a verification worker stopped (exit code ${code})`)));
-      return entry;
-    });
-  }
-  check(logId: string, rows: VerifyRow[]): Promise<CheckedRows> {
-    const entry = this.workers[this.next++ % this.workers.length]!;
-    return new Promise((resolve, reject) => {
-      entry.waiting.push({ resolve, reject });
-      entry.worker.postMessage({ logId, rows });
-    });
-  }
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
-  }
-}
-
-/**
- * Run from TypeScript source (tests, tsx), the worker registers tsx's loader before it imports its
- * .ts module: a worker inherits no loader, and --import in a worker's execArgv is not honoured.
- */
-function sourceWorker(): Worker {
-  // tsx's ESM entry, found as an ESM resolver would (its "import" export), from its package.json.
-  const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: { './esm/api': { import: { default: string } } } };
-  const tsx = pathToFileURL(path.join(path.dirname(manifestPath), manifest.exports['./esm/api'].import.default)).href;
-  const entry = new URL('./verify-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
 }
