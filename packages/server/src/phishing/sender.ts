@@ -19,17 +19,24 @@ export const trackingUrls = (publicUrl: string, token: string) => {
 /** Backoff after the n-th failed attempt: 1, 2, 4, 8 ... minutes, at most an hour. */
 export const retryDelaySeconds = (attempts: number): number => Math.min(3600, 60 * 2 ** Math.max(0, attempts - 1));
 
-export async function composeMail(deps: Deps, r: store.RecipientRow, campaign: store.CampaignRow): Promise<OutgoingMail> {
+/** Names looked up while composing, kept for one batch (a batch mostly shares them). */
+export type NameCache = Map<string, Promise<string>>;
+
+export async function composeMail(deps: Deps, r: store.RecipientRow, campaign: store.CampaignRow, names: NameCache = new Map()): Promise<OutgoingMail> {
   const t = getTemplate(campaign.template_id);
-  const org = await getOrganisation(deps.db, campaign.organisation_id);
-  const dept = r.department_id ? await getDepartmentInOrg(deps.db, campaign.organisation_id, r.department_id) : undefined;
+  const once = (key: string, look: () => Promise<string>) => {
+    if (!names.has(key)) names.set(key, look());
+    return names.get(key)!;
+  };
+  const orgName = await once(`o:${campaign.organisation_id}`, async () => (await getOrganisation(deps.db, campaign.organisation_id))?.name ?? '');
+  const deptName = r.department_id ? await once(`d:${r.department_id}`, async () => (await getDepartmentInOrg(deps.db, campaign.organisation_id, r.department_id!))?.name ?? '') : '';
   const urls = trackingUrls(deps.config.publicUrl, r.token);
   const values = {
     firstName: r.display_name.split(/\s+/)[0] ?? r.display_name,
     name: r.display_name,
     email: r.email,
-    orgName: org?.name ?? '',
-    department: dept?.name ?? '',
+    orgName,
+    department: deptName,
     date: new Date(r.scheduled_at).toUTCString(),
     link: urls.link,
     pixel: urls.pixel,
@@ -90,6 +97,7 @@ export async function sendDue(deps: Deps, mailer: MailSender): Promise<SendRepor
   });
 
   const outcomes: Outcome[] = [];
+  const names: NameCache = new Map();
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, async () => {
@@ -97,7 +105,7 @@ export async function sendDue(deps: Deps, mailer: MailSender): Promise<SendRepor
         const { r, campaign } = claimed[next++]!;
         const attempts = r.attempts + 1;
         try {
-          const mail = await composeMail(deps, r, campaign);
+          const mail = await composeMail(deps, r, campaign, names);
           await mailer.send(mail);
           outcomes.push({ r, attempts, at: deps.now(), ok: true, messageId: mail.messageId });
         } catch (err) {
