@@ -151,7 +151,7 @@ export async function checkObject(
   if (chunkMismatch > 5) problems.push({ kind: 'chunk', message: `${file.path}: ${chunkMismatch - 5} more chunks do not match` });
   if (index < file.chunks.length) problems.push({ kind: 'truncated', message: `${file.path}: ${file.chunks.length - index} chunks are missing at the end` });
   if (decrypting && problems.length === 0) {
-    if (plainSize !== file.size || plainHash.digest('hex') !== file.sha256) problems.push({ kind: 'plaintext', message: `${file.path}: decrypted content differs from the manifest's size or SHA-256` });
+    if (plainSize !== file.size || (file.sha256 !== undefined && plainHash.digest('hex') !== file.sha256)) problems.push({ kind: 'plaintext', message: `${file.path}: decrypted content differs from the manifest's size or SHA-256` });
   }
   return problems;
 }
