@@ -208,7 +208,7 @@ describe('patient cases in Chromium', () => {
     for (const page of [adminPage, alice, bob]) await page.context().close();
   }, 240_000);
 
-  it('a consult whose group setup fails on the device is not opened twice: the form offers the case it opened', async () => {
+  it('a consult whose group setup fails on the device is not opened twice: Retry finishes the setup, sending the consult once', async () => {
     const { org, accounts } = await seedColleagues(server, 'E2E Setup Hospital', [
       { email: 'dana@e2e-setup.test', displayName: 'Dr Dana Ward', role: 'clinician' },
       { email: 'eli@e2e-setup.test', displayName: 'Dr Eli Neuro', role: 'clinician' },
@@ -219,9 +219,15 @@ describe('patient cases in Chromium', () => {
     }
     await setRoster(server.deps, systemActor(org.id), org.id, neurology.id, { entries: [{ step: 1, accountId: accounts[1]!.id }] });
     const problems: string[][] = [];
-    const dana = await newPage(problems);
-    await signInFirstTime(dana, server.origin, 'dana@e2e-setup.test');
-    await dana.getByRole('button', { name: 'New conversation' }).and(dana.locator(':enabled')).waitFor(WAIT);
+    const [dana, eli] = [await newPage(problems), await newPage(problems)] as [Page, Page];
+    for (const [page, email] of [
+      [dana, 'dana@e2e-setup.test'],
+      [eli, 'eli@e2e-setup.test'],
+    ] as const) {
+      await signInFirstTime(page, server.origin, email);
+      await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
+    }
+    const caseCount = async () => (await server.deps.db.selectFrom('patient_case').select('id').where('organisation_id', '=', org.id).execute()).length;
 
     // The network drops while the device claims the colleagues' key packages (after the server recorded the case).
     await dana.route('**/api/v1/key-packages/claim', (route) => route.abort('connectionreset'));
@@ -235,16 +241,59 @@ describe('patient cases in Chromium', () => {
     await dana.getByLabel('Recommendation / question').fill('Thrombolysis?');
     await dana.getByRole('button', { name: 'Send consult' }).click();
     await dana.getByText('The case was opened, but setting it up on this device did not finish').waitFor(WAIT);
-    // No second case: the submit button is off, and the one way on is the case already opened.
+    // No second case: the submit button is off; the ways on are Retry and the case already opened.
     expect(await dana.getByRole('button', { name: 'Send consult' }).isDisabled()).toBe(true);
-    const cases = await server.deps.db.selectFrom('patient_case').select('id').where('organisation_id', '=', org.id).execute();
-    expect(cases).toHaveLength(1);
+    expect(await caseCount()).toBe(1);
+    // A Retry while the network is still down fails the same way and opens nothing new.
+    const claims: string[] = [];
+    dana.on('requestfailed', (r) => r.url().includes('key-packages/claim') && claims.push(r.url()));
+    await dana.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => claims.length, WAIT).toBeGreaterThan(0);
+    await dana.getByRole('button', { name: 'Retry' }).and(dana.locator(':enabled')).waitFor(WAIT);
+    await dana.getByText('The case was opened, but setting it up on this device did not finish').waitFor(WAIT);
+    expect(await caseCount()).toBe(1);
+
+    // The claim goes through again; now every answer to the consult message is lost on its way back,
+    // though the server stores it: the device cannot know it was sent.
     await dana.unroute('**/api/v1/key-packages/claim');
+    let lostAnswers = 0;
+    const consultRoute = '**/api/v1/conversations/*/messages';
+    await dana.route(consultRoute, async (route) => {
+      const body = route.request().method() === 'POST' ? (route.request().postDataJSON() as { kind?: string }) : null;
+      if (body?.kind !== 'application') return route.continue();
+      await route.fetch();
+      lostAnswers++;
+      await route.abort('connectionreset');
+    });
+    await dana.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => lostAnswers, WAIT).toBeGreaterThan(0);
+    await dana.getByRole('button', { name: 'Retry' }).and(dana.locator(':enabled')).waitFor({ timeout: 60_000 });
+    await dana.getByText('The case was opened, but setting it up on this device did not finish').waitFor(WAIT);
+    await dana.unroute(consultRoute);
+
+    // From the case itself: it says the consult is not sent, and Retry sends it, once.
     await dana.getByRole('button', { name: 'Open the case' }).click();
     await dana.getByRole('heading', { name: 'Consult to Neurology' }).waitFor(WAIT);
-    expect(await server.deps.db.selectFrom('patient_case').select('id').where('organisation_id', '=', org.id).execute()).toHaveLength(1);
-    // The aborted request is the one console error expected here.
-    expect(problems.flat().filter((p) => !p.includes('key-packages/claim') && !p.includes('ERR_CONNECTION_RESET') && !p.includes('Failed to fetch'))).toEqual([]);
-    await dana.context().close();
-  }, 120_000);
+    const notSent = dana.getByRole('alert').filter({ hasText: 'The consult has not been sent.' });
+    await notSent.waitFor(WAIT);
+    await notSent.getByRole('button', { name: 'Retry' }).click();
+    await notSent.waitFor({ state: 'detached', ...WAIT });
+    await dana.locator('.message-own').locator('.message-status', { hasText: 'Sent' }).waitFor(WAIT);
+    expect(await caseCount()).toBe(1);
+    const [{ id: caseId }] = await server.deps.db.selectFrom('patient_case').select('id').where('organisation_id', '=', org.id).execute() as [{ id: string }];
+    const applicationMessages = await server.deps.db.selectFrom('mls_message').select('seq').where('conversation_id', '=', caseId).where('kind', '=', 'application').execute();
+    expect(lostAnswers).toBeGreaterThan(1);
+    expect(applicationMessages).toHaveLength(1);
+
+    // The on-call neurologist (a routine consult reaches him without paging) reads it on his device.
+    await eli.getByRole('link', { name: /^Cases/ }).click();
+    await eli.getByRole('tab', { name: 'Open' }).click();
+    await eli.getByRole('link', { name: /Neurology/ }).click();
+    const sbar = eli.locator('.case-consult');
+    await sbar.getByText('Sudden aphasia for 40 minutes').waitFor(WAIT);
+    expect(await sbar.getByText('Thrombolysis?').count()).toBe(1);
+    // The aborted requests are the console errors expected here.
+    expect(problems.flat().filter((p) => !p.includes('key-packages/claim') && !p.includes('/messages') && !p.includes('ERR_CONNECTION_RESET') && !p.includes('Failed to fetch'))).toEqual([]);
+    for (const page of [dana, eli]) await page.context().close();
+  }, 180_000);
 });

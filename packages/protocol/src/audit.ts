@@ -73,6 +73,9 @@ export const auditEventTypes = [
   'case.purged',
   'case.policy_changed',
   'oncall.changed',
+  'org.connection_proposed',
+  'org.connection_accepted',
+  'org.connection_ended',
 ] as const;
 export const AuditEventType = z.enum(auditEventTypes);
 export type AuditEventType = z.infer<typeof AuditEventType>;

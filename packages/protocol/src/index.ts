@@ -13,3 +13,4 @@ export * from './cases.js';
 export * from './phishing.js';
 export * from './backup.js';
 export * from './patients.js';
+export * from './connections.js';

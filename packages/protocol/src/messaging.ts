@@ -86,6 +86,8 @@ export const DirectoryEntry = z.strictObject({
   role: Role,
   departmentId: Id.nullable(),
   verificationLevel: VerificationLevel,
+  /** Set only for a colleague of an explicitly connected organisation (see connections.ts): whose member they are. */
+  organisation: z.strictObject({ id: Id, name: z.string() }).optional(),
 });
 export type DirectoryEntry = z.infer<typeof DirectoryEntry>;
 export const Directory = z.strictObject({ people: z.array(DirectoryEntry) });

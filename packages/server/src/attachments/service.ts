@@ -8,6 +8,7 @@ import { conversationForMember } from '../conversations/service.js';
 import { membership } from '../conversations/store.js';
 import { blobDirOf, readBlob, removeBlob, stageBlob } from './blob-store.js';
 import * as store from './store.js';
+import { mayMessageAcross } from '../orgs/connections.js';
 
 /** Most ciphertext bytes one upload may carry: the plaintext limit plus the format's overhead. */
 export function maxCiphertextBytes(deps: Pick<Deps, 'config'>): number {
@@ -73,7 +74,9 @@ export async function uploadAttachment(
 /** The caller's link to a blob: through a conversation they are a current member of, else the blob does not exist for them. */
 async function linkFor(deps: Deps, auth: AuthenticatedSession, blobId: string, conversationId: string | undefined) {
   const links = await store.linksForMember(deps.db, blobId, auth.account.id, conversationId);
-  const link = links.find((l) => l.organisation_id === auth.organisation.id);
+  // A conversation of the caller's organisation, or (while connected) of one it is connected to.
+  let link = links.find((l) => l.organisation_id === auth.organisation.id);
+  for (const l of links) if (!link && (await mayMessageAcross(deps.db, auth.organisation.id, l.organisation_id))) link = l;
   if (!link) throw notFound('attachment');
   return link;
 }

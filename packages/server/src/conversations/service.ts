@@ -12,12 +12,60 @@ import * as store from './store.js';
 import { defaultExpirySeconds } from '../retention/expiry.js';
 import { recipientsOf } from '../delivery/store.js';
 import { receiptBoardOf } from './receipts.js';
+import { mayMessageAcross } from '../orgs/connections.js';
 
-async function assertColleagues(deps: Deps, auth: AuthenticatedSession, accountIds: string[]): Promise<void> {
+/**
+ * Only professionals of the caller's organisation, or verified ones of an explicitly connected
+ * organisation (direct and group conversations only: cases and patient conversations stay within
+ * one organisation), can be added. Anyone else reads as absent, the same NOT_FOUND as an id that
+ * names nothing, so a search across organisations learns nothing. `otherOrganisations`: those of
+ * the conversation's current members, which every newcomer's organisation must be connected to as well.
+ */
+async function assertColleagues(deps: Deps, auth: AuthenticatedSession, accountIds: string[], kind: string, otherOrganisations: string[] = []): Promise<void> {
   for (const id of accountIds) {
     const account = await getAccount(deps.db, id);
-    // Only professionals of the same organisation can be messaged (connected organisations come later).
-    if (!account || account.organisation_id !== auth.organisation.id || account.status !== 'active' || account.role === 'patient') throw notFound(`colleague ${id}`);
+    if (!account || account.status !== 'active' || account.role === 'patient') throw notFound(`colleague ${id}`);
+    if (account.organisation_id === auth.organisation.id) continue;
+    const crossing = (kind === 'direct' || kind === 'group') && account.verification_level !== 'unverified';
+    if (!crossing || !(await mayMessageAcross(deps.db, auth.organisation.id, account.organisation_id))) throw notFound(`colleague ${id}`);
+  }
+  // Everyone in a conversation reads everyone else's messages: its organisations must be pairwise connected.
+  const organisations = new Set(otherOrganisations);
+  for (const id of accountIds) organisations.add((await getAccount(deps.db, id))!.organisation_id);
+  organisations.add(auth.organisation.id);
+  const list = [...organisations];
+  for (let i = 0; i < list.length; i++) {
+    for (let j = i + 1; j < list.length; j++) {
+      if (!(await mayMessageAcross(deps.db, list[i]!, list[j]!))) {
+        throw new ConsiliumError('FORBIDDEN', 'the organisations of this conversation are not all connected to each other');
+      }
+    }
+  }
+}
+
+/** Organisations of a conversation's current members. */
+export async function memberOrganisations(db: Deps['db'], conversationId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('conversation_member')
+    .innerJoin('account', 'account.id', 'conversation_member.account_id')
+    .select('account.organisation_id')
+    .distinct()
+    .where('conversation_member.conversation_id', '=', conversationId)
+    .where('conversation_member.removed_at', 'is', null)
+    .execute();
+  return rows.map((r) => r.organisation_id);
+}
+
+/**
+ * New messages (and commits that add devices) cross organisations only while they are connected:
+ * once a connection ends, a conversation spanning it can still shed members (a commit removing
+ * leaves), but carries nothing new.
+ */
+export async function assertMayReachMembers(deps: Deps, auth: AuthenticatedSession, conversationId: string): Promise<void> {
+  for (const organisationId of await memberOrganisations(deps.db, conversationId)) {
+    if (!(await mayMessageAcross(deps.db, auth.organisation.id, organisationId))) {
+      throw new ConsiliumError('FORBIDDEN', 'this conversation includes an organisation yours is no longer connected to');
+    }
   }
 }
 
@@ -35,7 +83,7 @@ export async function assertDeviceBudget(deps: Deps, accountIds: string[]): Prom
 export async function createConversation(deps: Deps, auth: AuthenticatedSession, actor: Actor, body: CreateConversationBody): Promise<Conversation> {
   const device = await sessionDevice(deps, auth);
   const others = [...new Set(body.memberAccountIds)].filter((id) => id !== auth.account.id);
-  await assertColleagues(deps, auth, others);
+  await assertColleagues(deps, auth, others, body.kind);
   if (body.kind === 'direct' && others.length !== 1) throw new ConsiliumError('VALIDATION_FAILED', 'a direct conversation has exactly one other person');
   await assertDeviceBudget(deps, [auth.account.id, ...others]);
   const directKey = body.kind === 'direct' ? [auth.account.id, others[0]!].sort().join(':') : null;
@@ -122,7 +170,7 @@ async function assertConversationAdmin(deps: Deps, auth: AuthenticatedSession, r
 export async function addMembers(deps: Deps, auth: AuthenticatedSession, actor: Actor, id: string, body: AddMembersBody): Promise<Conversation> {
   const row = await conversationForMember(deps, auth, id);
   await assertConversationAdmin(deps, auth, row);
-  await assertColleagues(deps, auth, body.accountIds);
+  await assertColleagues(deps, auth, body.accountIds, row.kind, await memberOrganisations(deps.db, id));
   const current = (await store.currentMembers(deps.db, id)).map((m) => m.account_id);
   const fresh = body.accountIds.filter((a) => !current.includes(a));
   await assertDeviceBudget(deps, [...current, ...fresh]);

@@ -7,6 +7,7 @@ import type { AuthenticatedSession } from '../sessions/service.js';
 import { sessionDevice } from '../devices/service.js';
 import { groupCommitOf } from './group-commit.js';
 import * as store from './store.js';
+import { assertMayReachMembers } from '../conversations/service.js';
 
 export { PAST_EPOCHS_ACCEPTED } from './group-commit.js';
 
@@ -82,6 +83,8 @@ export async function submitMessage(deps: Deps, auth: AuthenticatedSession, conv
     return { seq: Number(previous.seq), epoch: Number(previous.epoch) + (previous.kind === 'commit' ? 1 : 0) };
   };
   if (seat.prev_seq !== null) return answerFor({ seq: seat.prev_seq, epoch: seat.prev_epoch!, kind: seat.prev_kind!, sender_device_id: seat.prev_sender_device_id! });
+  // Across organisations only while connected; a commit that only removes or updates leaves still passes.
+  if (body.kind === 'application' || body.addedDeviceIds.length) await assertMayReachMembers(deps, auth, conversationId);
 
   return groupCommitOf(deps)
     .submit({ conversationId, body, deviceId, accountId: auth.account.id, sentAt: iso(deps.now()) })

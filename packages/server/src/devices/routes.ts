@@ -13,10 +13,11 @@ import {
   UploadKeyPackagesBody,
   AuditLogInfo,
   ConsistencyProof,
-  ConsistencyProofQuery,
+  KeyConsistencyProofQuery,
+  KeyLogQuery,
   DeviceKeyEntries,
   InclusionProof,
-  InclusionProofQuery,
+  KeyInclusionProofQuery,
 } from '@consilium/protocol';
 import { consistencyProof, inclusionProof, logInfo } from '../audit/service.js';
 import { keyLogIdFor } from '../audit/log.js';
@@ -67,19 +68,23 @@ export function deviceRoutes(app: ZodApp, deps: Deps): void {
 
   // Key transparency: the organisation's device-key log, its proofs, and a device's entries.
   const keys = `${API_PREFIX}/keys`;
-  const keyLog = (request: Parameters<typeof authOf>[0]) => keyLogIdFor(authOf(request).organisation.id);
-  app.get(`${keys}/log`, { config: { access: 'member' }, schema: { tags: ['keys'], response: { 200: AuditLogInfo, ...errorResponses } } }, async (request) =>
-    logInfo(deps, keyLog(request)),
+  // The caller's organisation's key log, or (read-only) that of an organisation it is connected to.
+  const keyLog = async (request: Parameters<typeof authOf>[0], organisationId: string | undefined) =>
+    keyLogIdFor(await devices.readableKeyLogOrganisation(deps, authOf(request), organisationId));
+  app.get(
+    `${keys}/log`,
+    { config: { access: 'member' }, schema: { tags: ['keys'], querystring: KeyLogQuery, response: { 200: AuditLogInfo, ...errorResponses } } },
+    async (request) => logInfo(deps, await keyLog(request, request.query.organisationId)),
   );
   app.get(
     `${keys}/proofs/inclusion`,
-    { config: { access: 'member' }, schema: { tags: ['keys'], querystring: InclusionProofQuery, response: { 200: InclusionProof, ...errorResponses } } },
-    async (request) => inclusionProof(deps, keyLog(request), request.query.index, request.query.size),
+    { config: { access: 'member' }, schema: { tags: ['keys'], querystring: KeyInclusionProofQuery, response: { 200: InclusionProof, ...errorResponses } } },
+    async (request) => inclusionProof(deps, await keyLog(request, request.query.organisationId), request.query.index, request.query.size),
   );
   app.get(
     `${keys}/proofs/consistency`,
-    { config: { access: 'member' }, schema: { tags: ['keys'], querystring: ConsistencyProofQuery, response: { 200: ConsistencyProof, ...errorResponses } } },
-    async (request) => consistencyProof(deps, keyLog(request), request.query.from, request.query.to),
+    { config: { access: 'member' }, schema: { tags: ['keys'], querystring: KeyConsistencyProofQuery, response: { 200: ConsistencyProof, ...errorResponses } } },
+    async (request) => consistencyProof(deps, await keyLog(request, request.query.organisationId), request.query.from, request.query.to),
   );
   app.get(
     `${keys}/devices/:id`,

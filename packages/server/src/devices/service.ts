@@ -7,6 +7,7 @@ import { auditEvent, recordAudit, recordKeyEvent, type Actor } from '../audit/re
 import { setChallenge, takeChallenge, type AuthenticatedSession } from '../sessions/service.js';
 import { getAccount } from '../accounts/store.js';
 import { keyLogIdFor } from '../audit/log.js';
+import { mayMessageAcross } from '../orgs/connections.js';
 import type { DeviceTable, KeyPackageTable } from '../db/schema/messaging.js';
 import * as store from './store.js';
 
@@ -199,7 +200,12 @@ export async function claimKeyPackages(deps: Deps, auth: AuthenticatedSession, a
   const unique = [...new Set(accountIds)];
   for (const accountId of unique) {
     const account = await getAccount(deps.db, accountId);
-    if (!account || account.organisation_id !== auth.organisation.id || account.status !== 'active') throw notFound(`account ${accountId}`);
+    if (!account || account.status !== 'active') throw notFound(`account ${accountId}`);
+    // Another organisation's verified professional only while the two are connected (see orgs/connections.ts).
+    if (account.organisation_id !== auth.organisation.id) {
+      const reachable = account.role !== 'patient' && account.verification_level !== 'unverified' && (await mayMessageAcross(deps.db, auth.organisation.id, account.organisation_id));
+      if (!reachable) throw notFound(`account ${accountId}`);
+    }
   }
   for (const device of await store.activeDevicesOf(deps.db, unique)) {
     if (device.id === auth.session.device_id || (only && !only.has(device.id))) continue;
@@ -214,8 +220,9 @@ export async function claimKeyPackages(deps: Deps, auth: AuthenticatedSession, a
 export async function deviceKeyEntries(deps: Deps, auth: AuthenticatedSession, deviceId: string) {
   const device = await store.getDevice(deps.db, deviceId);
   const owner = device && (await getAccount(deps.db, device.account_id));
-  if (!device || !owner || owner.organisation_id !== auth.organisation.id) throw notFound('device');
-  const logId = keyLogIdFor(auth.organisation.id);
+  if (!device || !owner || !(await mayMessageAcross(deps.db, auth.organisation.id, owner.organisation_id))) throw notFound('device');
+  // The device key was logged in its owner's organisation's key log.
+  const logId = keyLogIdFor(owner.organisation_id);
   const rows = await deps.db
     .selectFrom('audit_entry')
     .select(['idx', 'leaf'])
@@ -227,4 +234,14 @@ export async function deviceKeyEntries(deps: Deps, auth: AuthenticatedSession, d
     .filter((r) => (JSON.parse(r.leaf) as { entity?: { id?: string } }).entity?.id === deviceId)
     .map((r) => ({ index: Number(r.idx), leaf: r.leaf }));
   return { deviceId, accountId: device.account_id, logId, entries };
+}
+
+/**
+ * Whose key log the caller may read: their own organisation's, or one it is actively connected to
+ * (read-only, to check its members' device keys). Any other id reads as absent.
+ */
+export async function readableKeyLogOrganisation(deps: Deps, auth: AuthenticatedSession, organisationId: string | undefined): Promise<string> {
+  if (!organisationId || organisationId === auth.organisation.id) return auth.organisation.id;
+  if (!(await mayMessageAcross(deps.db, auth.organisation.id, organisationId))) throw notFound('key log');
+  return organisationId;
 }

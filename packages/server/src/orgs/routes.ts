@@ -8,6 +8,9 @@ import {
   MemberList,
   Ok,
   Organisation,
+  OrgConnection,
+  OrgConnectionList,
+  ProposeConnectionBody,
   SetVerificationBody,
   UpdateMemberBody,
   UpdateOrgSettingsBody,
@@ -18,6 +21,7 @@ import { errorResponses, type ZodApp } from '../http/route-types.js';
 import * as orgs from './service.js';
 import * as accounts from '../accounts/service.js';
 import { resetMfa } from '../mfa/service.js';
+import * as connections from './connections.js';
 
 /** The admin console's API. Every query is scoped to the caller's own organisation. */
 export function orgRoutes(app: ZodApp, deps: Deps): void {
@@ -78,6 +82,31 @@ export function orgRoutes(app: ZodApp, deps: Deps): void {
       await resetMfa(deps, actorOf(request), member);
       return { ok: true as const };
     },
+  );
+
+  // Connections with other organisations (messaging across them): proposed and ended by either side's admins, accepted by the invited side's.
+  app.get(
+    `${base}/connections`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], response: { 200: OrgConnectionList, ...errorResponses } } },
+    async (request) => ({ connections: await connections.listConnections(deps, orgOf(request)) }),
+  );
+
+  app.post(
+    `${base}/connections`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], body: ProposeConnectionBody, response: { 200: OrgConnection, ...errorResponses } } },
+    async (request) => connections.proposeConnection(deps, actorOf(request), request.body),
+  );
+
+  app.post(
+    `${base}/connections/:id/accept`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, response: { 200: OrgConnection, ...errorResponses } } },
+    async (request) => connections.acceptConnection(deps, actorOf(request), request.params.id),
+  );
+
+  app.delete(
+    `${base}/connections/:id`,
+    { config: { access: 'admin' }, schema: { tags: ['org'], params: IdParams, response: { 200: OrgConnection, ...errorResponses } } },
+    async (request) => connections.endConnection(deps, actorOf(request), request.params.id),
   );
 
   app.delete(

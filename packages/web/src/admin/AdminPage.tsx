@@ -7,6 +7,7 @@ import { InvitationsTab } from './InvitationsTab';
 import { DepartmentsTab } from './DepartmentsTab';
 import { SettingsTab } from './SettingsTab';
 import { OnCallTab } from './OnCallTab';
+import { ConnectionsTab } from './ConnectionsTab';
 import { adminTabsFor, tabLabels } from './admin-tabs';
 import { BackupsPanel } from './backups/BackupsPanel';
 
@@ -46,6 +47,7 @@ export function AdminPage({ tab }: { tab: AdminTab }) {
         {tab === 'invitations' && <InvitationsTab />}
         {tab === 'departments' && <DepartmentsTab />}
         {tab === 'oncall' && <OnCallTab />}
+        {tab === 'connections' && <ConnectionsTab />}
         {tab === 'settings' && <SettingsTab />}
         {tab === 'backups' && <BackupsPanel />}
         {tab === 'audit' && (

@@ -6,13 +6,14 @@ export const tabLabels: Record<AdminTab, string> = {
   invitations: 'Invitations',
   departments: 'Departments',
   oncall: 'On call',
+  connections: 'Connections',
   settings: 'Settings',
   audit: 'Audit log',
   backups: 'Backups',
 };
 
 const tabsByRole: Record<Role, readonly AdminTab[]> = {
-  admin: ['members', 'invitations', 'departments', 'oncall', 'settings', 'audit', 'backups'],
+  admin: ['members', 'invitations', 'departments', 'oncall', 'connections', 'settings', 'audit', 'backups'],
   // Security officers review the audit log and the state of backups, nothing else of the console.
   security_officer: ['audit', 'backups'],
   patient: [],

@@ -56,7 +56,11 @@ export const recallMessage = (conversationId: string, seq: number, blobIds: stri
 export const listWelcomes = () => http.get<WelcomeList>('/welcomes');
 export const consumeWelcome = (id: string) => http.post<Ok>(`/welcomes/${segment(id)}/consumed`);
 
-export const getKeyLog = () => http.get<AuditLogInfo>('/keys/log');
-export const getKeyConsistencyProof = (from: number, to: number) => http.get<ConsistencyProof>(`/keys/proofs/consistency?from=${from}&to=${to}`);
-export const getKeyInclusionProof = (index: number, size: number) => http.get<InclusionProof>(`/keys/proofs/inclusion?index=${index}&size=${size}`);
+// `organisationId`: whose key log (own by default; a connected organisation's is readable too).
+const orgParam = (organisationId: string | undefined, first: boolean) => (organisationId ? `${first ? '?' : '&'}organisationId=${encodeURIComponent(organisationId)}` : '');
+export const getKeyLog = (organisationId?: string) => http.get<AuditLogInfo>(`/keys/log${orgParam(organisationId, true)}`);
+export const getKeyConsistencyProof = (from: number, to: number, organisationId?: string) =>
+  http.get<ConsistencyProof>(`/keys/proofs/consistency?from=${from}&to=${to}${orgParam(organisationId, false)}`);
+export const getKeyInclusionProof = (index: number, size: number, organisationId?: string) =>
+  http.get<InclusionProof>(`/keys/proofs/inclusion?index=${index}&size=${size}${orgParam(organisationId, false)}`);
 export const getDeviceKeyEntries = (deviceId: string) => http.get<DeviceKeyEntries>(`/keys/devices/${segment(deviceId)}`);

@@ -9,6 +9,9 @@ import type {
   MemberList,
   Ok,
   Organisation,
+  OrgConnection,
+  OrgConnectionList,
+  ProposeConnectionBody,
   SetVerificationBody,
   UpdateMemberBody,
   UpdateOrgSettingsBody,
@@ -36,3 +39,9 @@ export const createInvite = (body: CreateInviteBody) => http.post<CreatedInvite>
 export const listInvites = () => http.get<InviteList>('/org/invites');
 
 export const revokeInvite = (id: string) => http.delete<Ok>(`/org/invites/${segment(id)}`);
+
+// Connections with other organisations (messaging across them; nothing else crosses).
+export const listConnections = () => http.get<OrgConnectionList>('/org/connections');
+export const proposeConnection = (body: ProposeConnectionBody) => http.post<OrgConnection>('/org/connections', body);
+export const acceptConnection = (id: string) => http.post<OrgConnection>(`/org/connections/${segment(id)}/accept`, {});
+export const endConnection = (id: string) => http.delete<OrgConnection>(`/org/connections/${segment(id)}`);

@@ -1,6 +1,6 @@
 import { useSyncExternalStore } from 'react';
 
-export const adminTabs = ['members', 'invitations', 'departments', 'oncall', 'settings', 'audit', 'backups'] as const;
+export const adminTabs = ['members', 'invitations', 'departments', 'oncall', 'connections', 'settings', 'audit', 'backups'] as const;
 export type AdminTab = (typeof adminTabs)[number];
 
 /** Every screen the address can name. The hash keeps the server's SPA fallback trivial. */

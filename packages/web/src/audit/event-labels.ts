@@ -65,6 +65,9 @@ export const eventLabels: Record<AuditEventType, string> = {
   'case.purged': 'Case content deleted (retention)',
   'case.policy_changed': 'Case policy changed',
   'oncall.changed': 'On-call roster changed',
+  'org.connection_proposed': 'Organisation connection proposed',
+  'org.connection_accepted': 'Organisation connection accepted',
+  'org.connection_ended': 'Organisation connection ended',
 };
 
 /** The label of an event type; a type this build does not know yet (a newer server) shows as its code. */

@@ -117,7 +117,10 @@ export function CaseView({ caseId }: { caseId: string }) {
         {summary.awaitingMyResponse && <PageAlert summary={summary} onChanged={updated} />}
 
         <div className="case-grid">
-          <ConsultCard header={header} outcome={outcome} joined={conversation?.joined ?? false} />
+          <div className="stack">
+            <ResumeSetup caseId={caseId} statuses={conversation?.messages.filter((m) => m.own).map((m) => m.status).join() ?? ''} />
+            <ConsultCard header={header} outcome={outcome} joined={conversation?.joined ?? false} />
+          </div>
           <div className="stack">
             {summary.page && <PagingPanel page={summary.page} />}
             <CaseActions summary={summary} conversation={conversation} onChanged={updated} />
@@ -127,6 +130,53 @@ export function CaseView({ caseId }: { caseId: string }) {
       <section className="case-thread" aria-label="Conversation">
         <ThreadView conversationId={caseId} renderContent={renderCaseMessage} />
       </section>
+    </div>
+  );
+}
+
+/**
+ * This device opened the case but its setup did not finish (no group, devices missing, or the
+ * consult not sent): the consult is still sealed here, and Retry finishes the setup, sending it once.
+ * Shown to the requester's device only (no other device holds the setup); looked at again whenever
+ * the state of an own message changes (`statuses`).
+ */
+function ResumeSetup({ caseId, statuses }: { caseId: string; statuses: string }) {
+  const messenger = useMessenger();
+  const [pending, setPending] = useState(false);
+  const action = useAction();
+  useEffect(() => {
+    let live = true;
+    void messenger
+      ?.caseSetupPending(caseId)
+      .then((p) => live && setPending(p))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [messenger, caseId, statuses]);
+  if (!pending || !messenger) return null;
+  return (
+    <div role="alert" className="alert alert-error">
+      <p>
+        <strong>The consult has not been sent.</strong> Setting up this case on your device did not finish, so nobody in it can read the consult yet. Retry sends it (once);
+        call the people paged if it is urgent.
+      </p>
+      <div className="button-row">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={action.pending}
+          onClick={() =>
+            void action.run(async () => {
+              await messenger.resumeCase(caseId);
+              setPending(await messenger.caseSetupPending(caseId));
+            })
+          }
+        >
+          {action.pending ? 'Retrying…' : 'Retry'}
+        </button>
+      </div>
+      <ErrorAlert error={action.error} />
     </div>
   );
 }

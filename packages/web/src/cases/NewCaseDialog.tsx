@@ -1,5 +1,5 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { DirectoryEntry, OnCallRoster, Urgency } from '@consilium/protocol';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import type { AttachmentDescriptor, DirectoryEntry, OnCallRoster, Urgency } from '@consilium/protocol';
 import { ZodError } from 'zod';
 import { ApiError } from '../api/client';
 import { getOnCall } from '../api/cases';
@@ -128,9 +128,12 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
   /**
    * The server recorded the case but a later step failed on this device: the group setup or the
    * consult message (`setup`), or the photo (`photo`). The form then never opens a second case (that
-   * would page the chain twice): it offers to go to this one.
+   * would page the chain twice): it offers to finish this one (Retry) or to go to it. The header
+   * stays in memory here (and sealed in the engine's store), never in clear on disk.
    */
-  const [opened, setOpened] = useState<{ id: string; stage: 'setup' | 'photo' } | null>(null);
+  const [opened, setOpened] = useState<{ id: string; header: string; stage: 'setup' | 'photo' } | null>(null);
+  /** The photo once uploaded, so a retry does not upload it again. */
+  const uploaded = useRef<AttachmentDescriptor[] | null>(null);
   const action = useAction();
   const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }));
 
@@ -139,6 +142,25 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
     if (Object.keys(problems).length > 0) setProblems(check(draft));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [draft]);
+
+  /**
+   * Makes the group, sends the consult, then the photo; safe to run again after a failure (the
+   * engine skips what is done and never sends the consult twice).
+   */
+  const finish = async (id: string, header: string) => {
+    if (!messenger) throw new Error('secure messaging is still starting on this device');
+    // Metadata stripped, encrypted and uploaded for the case; its key follows in the next message.
+    const upload = photo ? async () => (uploaded.current ??= [await sendAttachment(id, photo.file, photo.edits)]) : undefined;
+    try {
+      await messenger.resumeCase(id, header, upload);
+    } catch (error) {
+      const consultSent = !(await messenger.caseSetupPending(id).catch(() => true));
+      setOpened({ id, header, stage: consultSent ? 'photo' : 'setup' });
+      throw consultSent ? new Error(`the consult was sent, but the photo was not (${describeError(error)}). Retry, or open the case and attach it there.`) : error;
+    }
+    onClose();
+    navigate({ name: 'case', id });
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -161,27 +183,8 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
       } catch (error) {
         throw new Error(error instanceof ZodError ? `the consult is not complete: ${error.issues.map((i) => i.message).join('; ')}` : String(error));
       }
-      const known = new Set(messenger.getSnapshot().conversations.map((c) => c.id));
-      let id: string;
-      try {
-        id = await messenger.startCase({ departmentId: draft.departmentId, urgency: draft.urgency, memberAccountIds: colleagues.map((c) => c.accountId) }, header);
-      } catch (error) {
-        // Did the server record the case before the failure? Then it is in the conversation list now.
-        const created = messenger.getSnapshot().conversations.find((c) => c.kind === 'case' && !known.has(c.id));
-        if (created) setOpened({ id: created.id, stage: 'setup' });
-        throw error;
-      }
-      if (photo) {
-        // Metadata stripped, encrypted and uploaded for the case; its key follows in the next message.
-        try {
-          await messenger.send(id, '', [await sendAttachment(id, photo.file, photo.edits)]);
-        } catch (error) {
-          setOpened({ id, stage: 'photo' });
-          throw new Error(`the consult was sent, but the photo was not (${describeError(error)}). Open the case and attach it there.`);
-        }
-      }
-      onClose();
-      navigate({ name: 'case', id });
+      const id = await messenger.openCase({ departmentId: draft.departmentId, urgency: draft.urgency, memberAccountIds: colleagues.map((c) => c.accountId) }, header);
+      await finish(id, header);
     });
   };
 
@@ -299,21 +302,24 @@ export function NewCaseDialog({ onClose }: { onClose: () => void }) {
         <RefusalAlert error={action.error} />
         {opened?.stage === 'setup' && (
           <p className="notice small" role="status">
-            The case was opened, but setting it up on this device did not finish, so the people in it may not be able to read the consult yet. Open the case to see who is paged (a
-            consult shown as not sent has a Retry there), and call them if it is urgent.
+            The case was opened, but setting it up on this device did not finish, so the people in it cannot read the consult yet. Retry when the connection is back (the consult
+            is sent once, never twice); open the case to see who is paged, and call them if it is urgent.
           </p>
         )}
         {opened && (
           <div className="button-row button-row-end">
             <button
               type="button"
-              className="button button-primary"
+              className="button button-secondary"
               onClick={() => {
                 onClose();
                 navigate({ name: 'case', id: opened.id });
               }}
             >
               Open the case
+            </button>
+            <button type="button" className="button button-primary" disabled={action.pending} onClick={() => void action.run(() => finish(opened.id, opened.header))}>
+              {action.pending ? 'Retrying…' : 'Retry'}
             </button>
           </div>
         )}

@@ -63,6 +63,8 @@ export function DirectoryPicker({
                 <span>
                   {person.displayName} <span className="muted small">{roleLabels[person.role]}</span>{' '}
                   <Badge tone={verificationTones[person.verificationLevel]}>{verificationLabels[person.verificationLevel]}</Badge>
+                  {/* A colleague of a connected organisation: say whose. */}
+                  {person.organisation && <span className="muted small"> · {person.organisation.name}</span>}
                 </span>
               </label>
             </li>

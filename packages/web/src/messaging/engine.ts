@@ -30,7 +30,7 @@ import {
 import { forgetOpenedAttachments } from '../attachments/vault';
 import { KeyTransparency } from './key-transparency';
 import { acknowledgeOwnDevices, unknownOwnDevices } from './own-devices';
-import { localDeletePrefix, localGet, localPut, openJson, sealJson, stateKey } from './local-store';
+import { localDelete, localDeletePrefix, localGet, localPut, openJson, sealJson, stateKey } from './local-store';
 import type { ConversationSummary, MessengerSnapshot, ThreadMessage } from './types';
 
 const ONE_TIME_KEY_PACKAGES = 20;
@@ -69,6 +69,16 @@ interface ConversationRecord {
   sealedTitle?: Uint8Array;
   /** A commit of ours the Delivery Service had not answered when this was saved. */
   sealedPending?: Uint8Array;
+}
+
+/**
+ * How far this device got in setting up a case it opened (sealed, per case): the header until it
+ * is sent, and the client message ids of the header and attachment messages once encrypted.
+ */
+interface CaseSetup {
+  header?: string;
+  headerKey?: string;
+  attachmentsKey?: string;
 }
 
 interface Group {
@@ -402,8 +412,8 @@ export class Messenger {
     }
   }
 
-  /** Saves a conversation's state, cursor and history in one write. */
-  private async save(conversationId: string, group: Group): Promise<void> {
+  /** Saves a conversation's state, cursor and history in one write (with `alongside` entries, in the same transaction). */
+  private async save(conversationId: string, group: Group, alongside: Record<string, unknown> = {}): Promise<void> {
     const record: ConversationRecord = {
       sealedState: await mls.sealGroupState(group.state, this.key),
       cursor: group.cursor,
@@ -413,7 +423,7 @@ export class Messenger {
     if (group.title !== null) record.sealedTitle = await sealJson(group.title, this.key, this.recordKey(conversationId));
     const pending = group.pending ?? group.unsettled;
     if (pending) record.sealedPending = await mls.sealGroupState(pending, this.key);
-    await localPut({ [this.recordKey(conversationId)]: record });
+    await localPut({ ...alongside, [this.recordKey(conversationId)]: record });
   }
 
   /** Runs `work` after every earlier piece of work on the same conversation. */
@@ -439,11 +449,139 @@ export class Messenger {
    * (patient reference and SBAR consult) as the first message. Returns the case id.
    */
   async startCase(input: Omit<OpenCaseBody, 'id'>, header: string): Promise<string> {
-    const id = crypto.randomUUID();
-    const detail = await this.caseApi.openCase({ ...input, id });
-    await this.startGroup(id, detail.conversation.members.map((m) => m.accountId).filter((a) => a !== this.accountId));
-    await this.send(id, header);
+    const id = await this.openCase(input, header);
+    await this.resumeCase(id);
     return id;
+  }
+
+  /**
+   * Has the server record a case (paging the on-call chain) and keeps its header sealed on this
+   * device, so the setup can be resumed (resumeCase) even after a reload. Returns the case id; the
+   * group is not made yet.
+   */
+  async openCase(input: Omit<OpenCaseBody, 'id'>, header: string): Promise<string> {
+    const id = crypto.randomUUID();
+    await localPut(await this.caseSetupEntry(id, { header }));
+    try {
+      await this.caseApi.openCase({ ...input, id });
+    } catch (error) {
+      // Refused: there is no case to resume. (Otherwise the server may have recorded it.)
+      if (isRefusal(error)) await localDelete(this.caseSetupKey(id));
+      throw error;
+    }
+    return id;
+  }
+
+  /**
+   * Finishes setting up a case this device opened, and can be called again and again until it
+   * succeeds: makes the MLS group if this device has none (or goes on with the one it made), adds
+   * the members' devices not in it yet, sends the header unless it was sent, then the attachments
+   * (`upload` is called only while they are not sent). What was sent is remembered in the sealed
+   * case-setup record, written in the same transaction as the group state that encrypted it, so
+   * a retry re-sends the very same message (the server keeps one copy per client message id)
+   * instead of a second header. `header` is needed only when this device holds no setup record.
+   */
+  async resumeCase(conversationId: string, header?: string, upload?: () => Promise<AttachmentDescriptor[]>): Promise<void> {
+    const setup: CaseSetup = (await this.caseSetup(conversationId)) ?? {};
+    if (setup.headerKey === undefined && setup.header === undefined) {
+      if (header === undefined) throw new Error('the consult of this case is not kept on this device; open a new consult');
+      setup.header = header;
+    }
+    await this.refreshConversations();
+    const conversation = this.conversations.find((c) => c.id === conversationId);
+    if (conversation?.kind !== 'case') throw new Error('this case is not among your conversations');
+    // Another device of ours may have made the group and added this one: use it then.
+    if (!this.groups.has(conversationId)) await this.joinWelcomes();
+    if (!this.groups.has(conversationId)) {
+      await this.serial(conversationId, async () => {
+        if (this.groups.has(conversationId)) return;
+        const state = await mls.createGroup({ identity: this.secrets.identity, groupId: groupIdOf(conversationId), validateCredential: this.validateCredential });
+        const group: Group = { state, cursor: 0, readSeq: 0, messages: [], title: null };
+        await this.save(conversationId, group);
+        this.groups.set(conversationId, group);
+      });
+      this.publish();
+    }
+    const group = this.groups.get(conversationId)!;
+    // A commit of ours whose answer was lost: ask the server whether it kept it before going on.
+    await this.serial(conversationId, async () => {
+      if (group.pending) {
+        group.unsettled = group.pending;
+        group.pending = undefined;
+      }
+      await this.catchUp(conversationId, group);
+    });
+    if (!group.state.active) throw new Error('this device was removed from the case');
+    await this.reconcile(conversation);
+
+    await this.serial(conversationId, async () => {
+      if (setup.headerKey === undefined) {
+        const item = await this.encryptOwn(group, setup.header!, []);
+        setup.headerKey = item.key;
+        await this.save(conversationId, group, await this.caseSetupEntry(conversationId, setup));
+        this.publish();
+      }
+      await this.deliverOwn(conversationId, group, setup, 'headerKey');
+      if (setup.header !== undefined) {
+        // Sent: the header lives on only in the sealed history.
+        delete setup.header;
+        await localPut(await this.caseSetupEntry(conversationId, setup));
+      }
+    });
+    if (setup.attachmentsKey === undefined && upload) {
+      const attachments = await upload();
+      if (attachments.length === 0) return;
+      await this.serial(conversationId, async () => {
+        const item = await this.encryptOwn(group, '', attachments);
+        setup.attachmentsKey = item.key;
+        await this.save(conversationId, group, await this.caseSetupEntry(conversationId, setup));
+        this.publish();
+      });
+    }
+    await this.serial(conversationId, () => this.deliverOwn(conversationId, group, setup, 'attachmentsKey'));
+  }
+
+  /** True while a case this device opened has a header it has not sent yet (a Retry can send it). */
+  async caseSetupPending(conversationId: string): Promise<boolean> {
+    const setup = await this.caseSetup(conversationId);
+    if (setup?.header === undefined) return false;
+    // Sent meanwhile by the thread's own Retry (same message): nothing left for the consult.
+    const sent = this.groups.get(conversationId)?.messages.find((m) => m.key === setup.headerKey)?.status === 'sent';
+    return !sent;
+  }
+
+  private caseSetupKey = (conversationId: string) => `case-setup:${this.accountId}:${this.secrets.identity.deviceId}:${conversationId}`;
+
+  private async caseSetup(conversationId: string): Promise<CaseSetup | undefined> {
+    const sealed = await localGet<Uint8Array>(this.caseSetupKey(conversationId));
+    return sealed ? openJson<CaseSetup>(sealed, this.key, this.caseSetupKey(conversationId)) : undefined;
+  }
+
+  private async caseSetupEntry(conversationId: string, setup: CaseSetup): Promise<Record<string, Uint8Array>> {
+    return { [this.caseSetupKey(conversationId)]: await sealJson(setup, this.key, this.caseSetupKey(conversationId)) };
+  }
+
+  /**
+   * Delivers the own message `setup[field]` names, unless it is sent. When the server refused its
+   * bytes because the group moved on (STALE_EPOCH: it never stored them), the same content is
+   * encrypted again under a fresh id, still one message, and the setup record follows it.
+   */
+  private async deliverOwn(conversationId: string, group: Group, setup: CaseSetup, field: 'headerKey' | 'attachmentsKey'): Promise<void> {
+    const key = setup[field];
+    if (key === undefined) return;
+    const item = group.messages.find((m) => m.key === key);
+    // Gone from the history: deleted by its author or expired, so it had been sent.
+    if (!item || item.status === 'sent' || !item.outbox) return;
+    try {
+      await this.deliver(conversationId, group, item);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'STALE_EPOCH')) throw error;
+      const again = await this.encryptOwn(group, item.text, item.attachments ?? [], key);
+      setup[field] = again.key;
+      await this.save(conversationId, group, await this.caseSetupEntry(conversationId, setup));
+      this.publish();
+      await this.deliver(conversationId, group, again);
+    }
   }
 
   /**
@@ -610,27 +748,36 @@ export class Messenger {
     const group = this.groups.get(conversationId);
     if (!group) throw new Error('this device is not in the conversation yet');
     await this.serial(conversationId, async () => {
-      const epoch = Number(group.state.epoch);
-      const { newState, message } = await mls.encryptMessage(group.state, utf8(encodeMessageContent({ text, attachments })));
-      group.state = newState;
-      const item: ThreadMessage = {
-        key: crypto.randomUUID(),
-        seq: null,
-        senderAccountId: this.accountId,
-        senderName: 'You',
-        text,
-        ...(attachments.length > 0 && { attachments }),
-        at: new Date().toISOString(),
-        own: true,
-        status: 'sending',
-        outbox: { epoch, body: toB64(message) },
-      };
-      group.messages = [...group.messages, item];
+      const item = await this.encryptOwn(group, text, attachments);
       // Save, then send: a crash after sending must not reuse this sender generation.
       await this.save(conversationId, group);
       this.publish();
       await this.deliver(conversationId, group, item);
     });
+  }
+
+  /**
+   * Encrypts an own message and puts it in the history as sending (in place of `replaces` when
+   * given); the caller saves before it is sent. Runs inside the conversation's queue.
+   */
+  private async encryptOwn(group: Group, text: string, attachments: AttachmentDescriptor[], replaces?: string): Promise<ThreadMessage> {
+    const epoch = Number(group.state.epoch);
+    const { newState, message } = await mls.encryptMessage(group.state, utf8(encodeMessageContent({ text, attachments })));
+    group.state = newState;
+    const item: ThreadMessage = {
+      key: crypto.randomUUID(),
+      seq: null,
+      senderAccountId: this.accountId,
+      senderName: 'You',
+      text,
+      ...(attachments.length > 0 && { attachments }),
+      at: new Date().toISOString(),
+      own: true,
+      status: 'sending',
+      outbox: { epoch, body: toB64(message) },
+    };
+    group.messages = replaces === undefined ? [...group.messages, item] : group.messages.map((m) => (m.key === replaces ? item : m));
+    return item;
   }
 
   /** Sends an own message that did not get through, with the same id and bytes as before. */

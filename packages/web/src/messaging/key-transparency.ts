@@ -6,6 +6,8 @@
  * Every checkpoint must also extend the last one this browser saw (RFC 9162 consistency proof,
  * the same pin-and-extend check the audit console makes), so a server that forks the key log, to
  * show one person a key the others never see, is caught the next time either of them looks.
+ * A colleague of a connected organisation has their keys in THEIR organisation's key log
+ * (`keys/<organisation>`): the check runs against that log, its own pinned checkpoint and proofs.
  */
 import { hashLeaf, verifyInclusion } from '@consilium/crypto/merkle';
 import { openCheckpoint, parseVerifierKey } from '@consilium/crypto/note';
@@ -15,11 +17,13 @@ import { assessLog, pinIfTrusted } from '../audit/log-check';
 import { readPin } from '../audit/checkpoint-pin';
 
 export interface KeyLogApi {
-  getKeyLog(): Promise<AuditLogInfo>;
-  getDeviceKeyEntries(deviceId: string): Promise<{ accountId: string; entries: { index: number; leaf: string }[] }>;
-  getKeyInclusionProof(index: number, size: number): Promise<{ index: number; size: number; proof: string[] }>;
-  getKeyConsistencyProof(from: number, to: number): Promise<{ from: number; to: number; proof: string[] }>;
+  getKeyLog(organisationId?: string): Promise<AuditLogInfo>;
+  getDeviceKeyEntries(deviceId: string): Promise<{ accountId: string; logId: string; entries: { index: number; leaf: string }[] }>;
+  getKeyInclusionProof(index: number, size: number, organisationId?: string): Promise<{ index: number; size: number; proof: string[] }>;
+  getKeyConsistencyProof(from: number, to: number, organisationId?: string): Promise<{ from: number; to: number; proof: string[] }>;
 }
+
+const KEY_LOG_PREFIX = 'keys/';
 
 /** The key log's history is not what this browser saw before: nothing it presents can be trusted. */
 export class KeyLogForked extends Error {
@@ -64,8 +68,14 @@ export class KeyTransparency {
 
   private async checkNow(accountId: string, deviceId: string, keyB64: string): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
-      const log = await this.api.getKeyLog();
-      const assessment = await assessLog(log, readPin(log.logId), (from, to) => this.api.getKeyConsistencyProof(from, to));
+      // The entries name the log the key was registered in: the owner's organisation's.
+      const { entries, accountId: owner, logId } = await this.api.getDeviceKeyEntries(deviceId);
+      if (owner !== accountId || entries.length === 0 || !logId.startsWith(KEY_LOG_PREFIX)) return false;
+      const organisationId = logId.slice(KEY_LOG_PREFIX.length);
+      const log = await this.api.getKeyLog(organisationId);
+      // Never check one log's entries against another log's checkpoint.
+      if (log.logId !== logId) return false;
+      const assessment = await assessLog(log, readPin(log.logId), (from, to) => this.api.getKeyConsistencyProof(from, to, organisationId));
       if (assessment.kind === 'key-changed') throw new KeyLogForked('the key log is signed with another key than before');
       if (assessment.kind === 'history-changed') throw new KeyLogForked(`the key log no longer extends the checkpoint of size ${assessment.pinned.size} this browser saw`);
       if (assessment.kind === 'invalid-checkpoint') throw new KeyLogForked(`the key log checkpoint does not verify: ${assessment.reason}`);
@@ -74,8 +84,6 @@ export class KeyTransparency {
       const pinned = await localGet<string>(pinKey);
       if (pinned && pinned !== log.verifierKey) throw new Error('the key log is signed with another key than before');
       if (!pinned) await localPut({ [pinKey]: log.verifierKey });
-      const { entries, accountId: owner } = await this.api.getDeviceKeyEntries(deviceId);
-      if (owner !== accountId || entries.length === 0) return false;
       const checkpoint = log.checkpoint ? openCheckpoint(log.checkpoint, [parseVerifierKey(log.verifierKey)], log.origin).checkpoint : null;
       const size = checkpoint?.size ?? 0;
       if (!checkpoint || entries.some((e) => e.index >= size)) {
@@ -85,7 +93,7 @@ export class KeyTransparency {
       }
       let current: string | null = null;
       for (const entry of [...entries].sort((x, y) => x.index - y.index)) {
-        const proof = await this.api.getKeyInclusionProof(entry.index, size);
+        const proof = await this.api.getKeyInclusionProof(entry.index, size, organisationId);
         const leafHash = hashLeaf(new TextEncoder().encode(entry.leaf));
         if (!verifyInclusion(leafHash, entry.index, size, proof.proof.map(fromB64), checkpoint.rootHash)) return false;
         const leaf = JSON.parse(entry.leaf) as KeyLeaf;

@@ -11,5 +11,6 @@ import type { PartialDB as Cases } from './cases.js';
 import type { PartialDB as Phishing } from './phishing.js';
 import type { PartialDB as Backup } from './backup.js';
 import type { PartialDB as Attachment } from './attachment.js';
+import type { PartialDB as OrgConnection } from './org-connection.js';
 
-export type DatabaseSchema = Organisation & Department & Account & Session & Mfa & Invite & SigninAttempt & Audit & Messaging & Cases & Phishing & Backup & Attachment;
+export type DatabaseSchema = Organisation & Department & Account & Session & Mfa & Invite & SigninAttempt & Audit & Messaging & Cases & Phishing & Backup & Attachment & OrgConnection;
