@@ -225,7 +225,7 @@ describe(`backups (${testPgUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
     } finally {
       if (databaseUrl) await dropDatabase(databaseUrl);
     }
-  });
+  }, 120_000);
 
   it('refuses to run with fewer than two recipients', async () => {
     await expect(createBackup(server.deps, { recipients: [ops.recipient] })).rejects.toThrow(/at least two/);

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from './age.js';
 import type { ManifestFile } from './manifest.js';
 import { checkObject } from './object.js';
+import { DecryptPool } from './decrypt-pool.js';
 import { PART_SIZE, keyedId, partLayout, sealParts } from './parts.js';
 import { LocalTarget } from './target.js';
 
@@ -78,6 +79,27 @@ describe('database parts', () => {
     // An empty database dump is still one (empty) part.
     const empty = await sealParts(target, [ops.recipient, escrow.recipient], pieces(Buffer.alloc(0)), { path: 'db/postgres.dump', dedupKey, previous: [] });
     expect(empty.files.map((f) => [f.offset, f.size])).toEqual([[0, 0]]);
+  });
+
+  it('worker threads open chunks as the calling thread does: same plaintext, and an altered chunk fails', async () => {
+    const data = randomBytes(3 * PART_SIZE + 123);
+    const { files } = await sealParts(target, [ops.recipient, escrow.recipient], pieces(data), { path: 'db/consilium.sqlite', dedupKey, previous: [] });
+    const pool = new DecryptPool(2);
+    try {
+      const got: Buffer[] = [];
+      for (const f of files) expect(await checkObject(target, f, { identities: [ops.identity], pool, skipChunkHashes: true, sink: async (p) => void got.push(Buffer.from(p)) })).toEqual([]);
+      expect(Buffer.concat(got).equals(data)).toBe(true);
+      const f = files[1]!;
+      const file = path.join(target.location, 'objects', f.object.slice(0, 2), f.object);
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 70_000] ^= 1;
+      writeFileSync(file, bytes);
+      const problems = await checkObject(target, f, { identities: [ops.identity], pool, skipChunkHashes: true });
+      expect(problems.map((p) => p.kind)).toEqual(['decrypt']);
+      expect(problems[0]!.message).toMatch(/does not authenticate/);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('a layout with a gap, an overlap or parts out of order is reported without any key', () => {

@@ -8,6 +8,7 @@ import { readChain, type ChainProblem } from './chain.js';
 import type { SignedManifest } from './manifest.js';
 import { checkObject, type ObjectProblem } from './object.js';
 import { partLayout } from './parts.js';
+import { DecryptPool } from './decrypt-pool.js';
 import { libpqEnv } from './snapshot.js';
 import type { BackupTarget } from './target.js';
 
@@ -83,6 +84,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   if (layout.problems.length > 0) throw new RestoreError(`cannot restore: ${layout.problems.map((p) => p.message).join('; ')}`);
   await mkdir(toDir, { recursive: true, mode: 0o700 });
   let bytes = 0;
+  // The cipher runs in worker threads (one per core); this thread reads, hashes and writes.
+  const pool = new DecryptPool();
   const restoreFile = async (file: SignedManifest['body']['files'][number]) => {
     const dest = destination(toDir, file.path);
     await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
@@ -99,6 +102,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       problems = await checkObject(target, file, {
         identities: options.identities,
         skipChunkHashes: true,
+        pool,
         sink: async (p) => {
           if (!out.write(p)) await once(out, 'drain');
         },
@@ -139,6 +143,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   } catch (err) {
     await rm(toDir, { recursive: true, force: true });
     throw err;
+  } finally {
+    await pool.close();
   }
   return { manifest, toDir, files: new Set(manifest.body.files.map((f) => f.path)).size, bytes, chainProblems: chain.problems };
 }
