@@ -43,6 +43,7 @@ describe('phishing drill in Chromium', () => {
     await seedColleagues(server, 'E2E Phishing Hospital', [
       { email: 'sofia@e2e-phish.test', displayName: 'Sofia Officer', role: 'security_officer' },
       { email: 'ned@e2e-phish.test', displayName: 'Ned Nurse', role: 'nurse' },
+      { email: 'ada@e2e-phish.test', displayName: 'Ada Admin', role: 'admin' },
     ]);
     const officer = await (await browser.newContext()).newPage();
     // Headless Chromium says "HeadlessChrome" in its user agent, which the bot rules rightly treat
@@ -73,8 +74,8 @@ describe('phishing drill in Chromium', () => {
     await row.getByRole('button', { name: 'Launch' }).click(WAIT);
     await row.getByRole('button', { name: 'Results' }).waitFor(WAIT);
 
-    // Both mails arrive at the real SMTP server.
-    await Promise.race([sink.waitFor(2), new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${sink.count} of 2 mails arrived`)), 180_000))]);
+    // The three mails (officer, nurse, admin) arrive at the real SMTP server.
+    await Promise.race([sink.waitFor(3), new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${sink.count} of 3 mails arrived`)), 180_000))]);
     const nurseMail = sink.mails.find((m) => m.envelopeTo.includes('ned@e2e-phish.test'))!;
     const officerMail = sink.mails.find((m) => m.envelopeTo.includes('sofia@e2e-phish.test'))!;
     expect(nurseMail.parsed.subject).toBeTruthy();
@@ -125,6 +126,15 @@ describe('phishing drill in Chromium', () => {
       undefined,
       WAIT,
     );
+
+    // The officer owns the campaign and shares it with the admin as a viewer.
+    await officer.getByRole('row', { name: /Winter EHR drill/ }).getByRole('button', { name: 'Sharing' }).click();
+    const sharing = officer.getByRole('region', { name: 'Campaign sharing' });
+    await sharing.getByLabel('Share with').selectOption({ label: 'Ada Admin (ada@e2e-phish.test)' });
+    await sharing.getByLabel('as').selectOption('viewer');
+    await sharing.getByRole('button', { name: 'Share' }).click();
+    await sharing.getByRole('listitem').filter({ hasText: 'Ada Admin' }).filter({ hasText: 'viewer' }).waitFor(WAIT);
+    await sharing.getByRole('button', { name: 'Revoke Ada Admin' }).waitFor(WAIT);
 
     expect(problems.flat()).toEqual([]);
   });

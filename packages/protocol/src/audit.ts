@@ -54,6 +54,8 @@ export const auditEventTypes = [
   'phishing.triage_decided',
   'phishing.settings_changed',
   'phishing.results_exported',
+  'phishing.campaign_shared',
+  'phishing.campaign_unshared',
   'conversation.expiry_changed',
   'message.recalled',
   'message.expired',

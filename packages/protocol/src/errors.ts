@@ -45,6 +45,8 @@ export const errorStatus = {
   CASE_CLOSED: 409,
   /** An uploaded blob's SHA-256 is not the id it was uploaded under. */
   BLOB_HASH_MISMATCH: 422,
+  /** A shared phishing campaign: the caller's role on it (viewer, author) does not allow this. */
+  CAMPAIGN_ROLE_REQUIRED: 403,
   RATE_LIMITED: 429,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;

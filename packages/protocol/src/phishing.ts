@@ -126,9 +126,36 @@ export const Campaign = z.strictObject({
   createdBy: Id,
   createdAt: Timestamp,
   launchedAt: Timestamp.nullable(),
+  /** The caller's role on this campaign (campaigns are visible only to their members). */
+  myRole: z.enum(['owner', 'author', 'viewer']),
 });
 export type Campaign = z.infer<typeof Campaign>;
 export const CampaignList = z.strictObject({ campaigns: z.array(Campaign) });
+
+/**
+ * Sharing a campaign. The creator is its one owner, who grants author (launch, cancel, read) or
+ * viewer (read results only) to other admins and security officers of the same organisation.
+ */
+export const CampaignRole = z.enum(['owner', 'author', 'viewer']);
+export type CampaignRole = z.infer<typeof CampaignRole>;
+export const GrantableCampaignRole = z.enum(['author', 'viewer']);
+export const CampaignMember = z.strictObject({
+  accountId: Id,
+  displayName: z.string(),
+  email: z.string(),
+  role: CampaignRole,
+  grantedAt: Timestamp,
+});
+export type CampaignMember = z.infer<typeof CampaignMember>;
+export const CampaignSharing = z.strictObject({
+  members: z.array(CampaignMember),
+  /** Admins and security officers who could be added (listed for the owner only; empty otherwise). */
+  candidates: z.array(z.strictObject({ accountId: Id, displayName: z.string(), email: z.string() })),
+});
+export type CampaignSharing = z.infer<typeof CampaignSharing>;
+export const ShareCampaignBody = z.strictObject({ role: GrantableCampaignRole });
+export type ShareCampaignBody = z.infer<typeof ShareCampaignBody>;
+export const CampaignMemberParams = z.strictObject({ id: Id, accountId: Id });
 
 export const RecipientStatus = z.enum(['scheduled', 'sending', 'sent', 'retrying', 'failed', 'cancelled']);
 

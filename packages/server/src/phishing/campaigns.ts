@@ -6,6 +6,7 @@ import { ConsiliumError, notFound } from '../errors.js';
 import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 import { listAccountsInOrg } from '../accounts/store.js';
 import * as store from './store.js';
+import { requireCampaignRole } from './sharing.js';
 import { findTemplate, templateLibrary, unknownMergeFields } from './templates.js';
 import { isValidTimeZone, shuffle, spreadSendTimes } from './schedule.js';
 
@@ -49,7 +50,7 @@ export async function updateSettings(deps: Deps, actor: Actor, organisationId: s
   return settings;
 }
 
-function toCampaign(row: store.CampaignRow, recipientCount: number): Campaign {
+function toCampaign(row: store.CampaignRow, recipientCount: number, myRole: Campaign['myRole']): Campaign {
   const t = getTemplate(row.template_id);
   return {
     id: row.id,
@@ -65,16 +66,18 @@ function toCampaign(row: store.CampaignRow, recipientCount: number): Campaign {
     createdBy: row.created_by,
     createdAt: row.created_at,
     launchedAt: row.launched_at,
+    myRole,
   };
 }
 
-export async function listCampaigns(deps: Deps, organisationId: string): Promise<Campaign[]> {
-  const rows = await store.listCampaigns(deps.db, organisationId);
+/** The campaigns shared with this account (see sharing.ts), each with the account's role. */
+export async function listCampaigns(deps: Deps, organisationId: string, accountId: string): Promise<Campaign[]> {
+  const rows = await store.listCampaignsOfMember(deps.db, organisationId, accountId);
   const counts = await store.countRecipients(
     deps.db,
     rows.map((r) => r.id),
   );
-  return rows.map((r) => toCampaign(r, counts.get(r.id) ?? 0));
+  return rows.map(({ member_role, ...r }) => toCampaign(r, counts.get(r.id) ?? 0, member_role as Campaign['myRole']));
 }
 
 export async function campaignRow(deps: Deps, organisationId: string, id: string): Promise<store.CampaignRow> {
@@ -83,10 +86,10 @@ export async function campaignRow(deps: Deps, organisationId: string, id: string
   return row;
 }
 
-export async function getCampaign(deps: Deps, organisationId: string, id: string): Promise<Campaign> {
-  const row = await campaignRow(deps, organisationId, id);
+export async function getCampaign(deps: Deps, organisationId: string, accountId: string, id: string): Promise<Campaign> {
+  const { campaign: row, role } = await requireCampaignRole(deps, organisationId, accountId, id, 'viewer');
   const counts = await store.countRecipients(deps.db, [id]);
-  return toCampaign(row, counts.get(id) ?? 0);
+  return toCampaign(row, counts.get(id) ?? 0, role);
 }
 
 export async function createCampaign(deps: Deps, actor: Actor, organisationId: string, body: CreateCampaignBody): Promise<Campaign> {
@@ -122,12 +125,14 @@ export async function createCampaign(deps: Deps, actor: Actor, organisationId: s
   };
   await inTransaction(deps, async (tx) => {
     await store.insertCampaign(tx.db, row);
+    // The creator owns the campaign: only they can share it with other admins (sharing.ts).
+    await store.insertMember(tx.db, { campaign_id: row.id, account_id: row.created_by, role: 'owner', granted_by: row.created_by, granted_at: row.created_at });
     await recordAudit(
       tx,
       auditEvent(tx, actor, 'phishing.campaign_created', 'C', { entity: { type: 'phishing_campaign', id: row.id }, detail: { name: row.name, template: template.id, difficulty: template.difficulty } }),
     );
   });
-  return toCampaign(row, 0);
+  return toCampaign(row, 0, 'owner');
 }
 
 /**
@@ -136,7 +141,7 @@ export async function createCampaign(deps: Deps, actor: Actor, organisationId: s
  */
 export async function launchCampaign(deps: Deps, actor: Actor, organisationId: string, id: string): Promise<Campaign> {
   return inTransaction(deps, async (tx) => {
-    const row = await campaignRow(tx, organisationId, id);
+    const { campaign: row, role } = await requireCampaignRole(tx, organisationId, actor.accountId ?? '', id, 'author');
     if (row.status !== 'draft') throw new ConsiliumError('CONFLICT', `the campaign is ${row.status}, not a draft`);
     const target = JSON.parse(row.target) as CreateCampaignBody['target'];
     const hours = JSON.parse(row.business_hours) as BusinessHours;
@@ -188,19 +193,19 @@ export async function launchCampaign(deps: Deps, actor: Actor, organisationId: s
         detail: { recipients: accounts.length, firstSend: iso(times[0]!), lastSend: iso(times[times.length - 1]!) },
       }),
     );
-    return toCampaign({ ...row, status: 'scheduled', launched_at: launchedAt }, accounts.length);
+    return toCampaign({ ...row, status: 'scheduled', launched_at: launchedAt }, accounts.length, role);
   });
 }
 
 export async function cancelCampaign(deps: Deps, actor: Actor, organisationId: string, id: string): Promise<Campaign> {
   return inTransaction(deps, async (tx) => {
-    const row = await campaignRow(tx, organisationId, id);
+    const { campaign: row, role } = await requireCampaignRole(tx, organisationId, actor.accountId ?? '', id, 'author');
     if (!(await store.moveCampaign(tx.db, id, ['draft', 'scheduled', 'sending'], { status: 'cancelled', completed_at: iso(tx.now()) }))) {
       throw new ConsiliumError('CONFLICT', `the campaign is already ${row.status}`);
     }
     await store.cancelPendingRecipients(tx.db, id);
     await recordAudit(tx, auditEvent(tx, actor, 'phishing.campaign_cancelled', 'U', { entity: { type: 'phishing_campaign', id } }));
     const counts = await store.countRecipients(tx.db, [id]);
-    return toCampaign({ ...row, status: 'cancelled' }, counts.get(id) ?? 0);
+    return toCampaign({ ...row, status: 'cancelled' }, counts.get(id) ?? 0, role);
   });
 }

@@ -143,9 +143,10 @@ export async function campaignRecipients(deps: Deps, organisationId: string, id:
   };
 }
 
-export async function overview(deps: Deps, organisationId: string): Promise<OrgPhishingOverview> {
+/** Totals over the launched campaigns shared with this account (any role): nobody sees, even summed, a campaign not shared with them. */
+export async function overview(deps: Deps, organisationId: string, accountId: string): Promise<OrgPhishingOverview> {
   const settings = await getSettings(deps, organisationId);
-  const campaigns = (await store.listCampaigns(deps.db, organisationId)).filter((c) => c.launched_at !== null);
+  const campaigns = (await store.listCampaignsOfMember(deps.db, organisationId, accountId)).filter((c) => c.launched_at !== null);
   const all: { difficulty: Difficulty; outcomes: Outcome[] }[] = [];
   for (const c of campaigns) all.push({ difficulty: c.difficulty as Difficulty, outcomes: await outcomesOf(deps, c.id) });
   const clicksPerPerson = new Map<string, number>();

@@ -3,7 +3,9 @@ import {
   Campaign,
   CampaignList,
   CampaignRecipients,
+  CampaignMemberParams,
   CampaignResults,
+  CampaignSharing,
   CreateCampaignBody,
   DecideTriageBody,
   IdParams,
@@ -21,6 +23,7 @@ import {
   QuizResult,
   ReportOutcome,
   ReportPhishingBody,
+  ShareCampaignBody,
   TemplateIdParams,
   TriageItem,
   TriageList,
@@ -35,6 +38,8 @@ import * as campaigns from './campaigns.js';
 import * as results from './results.js';
 import * as reports from './reports.js';
 import * as lessons from './lessons.js';
+import * as sharing from './sharing.js';
+import { requireCampaignRole } from './sharing.js';
 import { phishingPublicRoutes } from './public-routes.js';
 import { startPhishingRunner, type PhishingRunner } from './runner.js';
 
@@ -43,11 +48,13 @@ const EML_BODY_LIMIT = MAX_EML_BYTES * 2 + 64 * 1024;
 
 /**
  * Security officers and admins run campaigns and read results ('auditor' access: the same two
- * roles); every member can report, check a mail and take the lessons.
+ * roles), each campaign only as far as their role on it allows (owner / author / viewer,
+ * sharing.ts); every member can report, check a mail and take the lessons.
  */
 export async function phishingRoutes(app: ZodApp, deps: Deps): Promise<void> {
   const base = `${API_PREFIX}/phishing`;
   const org = (request: Parameters<typeof authOf>[0]) => authOf(request).organisation.id;
+  const me = (request: Parameters<typeof authOf>[0]) => authOf(request).account.id;
   const tags = ['phishing'];
 
   app.get(`${base}/templates`, { config: { access: 'auditor' }, schema: { tags, response: { 200: PhishTemplateList, ...errorResponses } } }, async () => ({
@@ -69,7 +76,7 @@ export async function phishingRoutes(app: ZodApp, deps: Deps): Promise<void> {
   );
 
   app.get(`${base}/campaigns`, { config: { access: 'auditor' }, schema: { tags, response: { 200: CampaignList, ...errorResponses } } }, async (request) => ({
-    campaigns: await campaigns.listCampaigns(deps, org(request)),
+    campaigns: await campaigns.listCampaigns(deps, org(request), me(request)),
   }));
   app.post(
     `${base}/campaigns`,
@@ -77,7 +84,7 @@ export async function phishingRoutes(app: ZodApp, deps: Deps): Promise<void> {
     async (request) => campaigns.createCampaign(deps, actorOf(request), org(request), request.body),
   );
   app.get(`${base}/campaigns/:id`, { config: { access: 'auditor' }, schema: { tags, params: IdParams, response: { 200: Campaign, ...errorResponses } } }, async (request) =>
-    campaigns.getCampaign(deps, org(request), request.params.id),
+    campaigns.getCampaign(deps, org(request), me(request), request.params.id),
   );
   app.post(
     `${base}/campaigns/:id/launch`,
@@ -92,14 +99,21 @@ export async function phishingRoutes(app: ZodApp, deps: Deps): Promise<void> {
   app.get(
     `${base}/campaigns/:id/results`,
     { config: { access: 'auditor' }, schema: { tags, params: IdParams, response: { 200: CampaignResults, ...errorResponses } } },
-    async (request) => results.campaignResults(deps, org(request), request.params.id),
+    async (request) => {
+      await requireCampaignRole(deps, org(request), me(request), request.params.id, 'viewer');
+      return results.campaignResults(deps, org(request), request.params.id);
+    },
   );
   app.get(
     `${base}/campaigns/:id/recipients`,
     { config: { access: 'auditor' }, schema: { tags, params: IdParams, response: { 200: CampaignRecipients, ...errorResponses } } },
-    async (request) => results.campaignRecipients(deps, org(request), request.params.id),
+    async (request) => {
+      await requireCampaignRole(deps, org(request), me(request), request.params.id, 'viewer');
+      return results.campaignRecipients(deps, org(request), request.params.id);
+    },
   );
   app.get(`${base}/campaigns/:id/export.csv`, { config: { access: 'auditor' }, schema: { tags, params: IdParams, response: { 200: z.string().describe('CSV (text/csv)'), ...errorResponses } } }, async (request, reply) => {
+    await requireCampaignRole(deps, org(request), me(request), request.params.id, 'viewer');
     const csv = await results.campaignCsv(deps, org(request), request.params.id);
     await recordAudit(deps, auditEvent(deps, actorOf(request), 'phishing.results_exported', 'R', { entity: { type: 'phishing_campaign', id: request.params.id } }));
     return reply
@@ -108,7 +122,24 @@ export async function phishingRoutes(app: ZodApp, deps: Deps): Promise<void> {
       .send(csv);
   });
   app.get(`${base}/overview`, { config: { access: 'auditor' }, schema: { tags, response: { 200: OrgPhishingOverview, ...errorResponses } } }, async (request) =>
-    results.overview(deps, org(request)),
+    results.overview(deps, org(request), me(request)),
+  );
+
+  // Sharing: members see the list; only the owner grants and revokes (sharing.ts).
+  app.get(
+    `${base}/campaigns/:id/members`,
+    { config: { access: 'auditor' }, schema: { tags, params: IdParams, response: { 200: CampaignSharing, ...errorResponses } } },
+    async (request) => sharing.getSharing(deps, org(request), me(request), request.params.id),
+  );
+  app.put(
+    `${base}/campaigns/:id/members/:accountId`,
+    { config: { access: 'auditor' }, schema: { tags, params: CampaignMemberParams, body: ShareCampaignBody, response: { 200: CampaignSharing, ...errorResponses } } },
+    async (request) => sharing.shareCampaign(deps, actorOf(request), org(request), request.params.id, request.params.accountId, request.body.role),
+  );
+  app.delete(
+    `${base}/campaigns/:id/members/:accountId`,
+    { config: { access: 'auditor' }, schema: { tags, params: CampaignMemberParams, response: { 200: CampaignSharing, ...errorResponses } } },
+    async (request) => sharing.unshareCampaign(deps, actorOf(request), org(request), request.params.id, request.params.accountId),
   );
 
   app.get(`${base}/triage`, { config: { access: 'auditor' }, schema: { tags, response: { 200: TriageList, ...errorResponses } } }, async (request) => ({

@@ -1,6 +1,7 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type {
+  PhishingCampaignMemberTable,
   PhishingCampaignTable,
   PhishingEventTable,
   PhishingLessonProgressTable,
@@ -187,5 +188,53 @@ export async function saveMailboxState(db: Db, mailbox: string, uidValidity: str
     .insertInto('phishing_mailbox_state')
     .values({ mailbox, uid_validity: uidValidity, last_uid: lastUid, updated_at: now })
     .onConflict((oc) => oc.column('mailbox').doUpdateSet({ uid_validity: uidValidity, last_uid: lastUid, updated_at: now }))
+    .execute();
+}
+
+// ---- sharing (owner / author / viewer) ----
+
+export async function insertMember(db: Db, row: Insertable<PhishingCampaignMemberTable>): Promise<void> {
+  await db.insertInto('phishing_campaign_member').values(row).execute();
+}
+
+export function getMember(db: Db, campaignId: string, accountId: string) {
+  return db.selectFrom('phishing_campaign_member').selectAll().where('campaign_id', '=', campaignId).where('account_id', '=', accountId).executeTakeFirst();
+}
+
+export async function setMemberRole(db: Db, campaignId: string, accountId: string, role: string, grantedBy: string, now: string): Promise<void> {
+  await db
+    .updateTable('phishing_campaign_member')
+    .set({ role, granted_by: grantedBy, granted_at: now })
+    .where('campaign_id', '=', campaignId)
+    .where('account_id', '=', accountId)
+    .execute();
+}
+
+export async function deleteMember(db: Db, campaignId: string, accountId: string): Promise<boolean> {
+  const r = await db.deleteFrom('phishing_campaign_member').where('campaign_id', '=', campaignId).where('account_id', '=', accountId).executeTakeFirst();
+  return Number(r.numDeletedRows) === 1;
+}
+
+export function listMembers(db: Db, campaignId: string) {
+  return db
+    .selectFrom('phishing_campaign_member as m')
+    .innerJoin('account as a', 'a.id', 'm.account_id')
+    .select(['m.account_id', 'm.role', 'm.granted_at', 'a.display_name', 'a.email'])
+    .where('m.campaign_id', '=', campaignId)
+    .orderBy('a.display_name')
+    .execute();
+}
+
+/** The campaigns of an organisation shared with one account, with that account's role. */
+export function listCampaignsOfMember(db: Db, organisationId: string, accountId: string) {
+  return db
+    .selectFrom('phishing_campaign as c')
+    .innerJoin('phishing_campaign_member as m', 'm.campaign_id', 'c.id')
+    .selectAll('c')
+    .select('m.role as member_role')
+    .where('c.organisation_id', '=', organisationId)
+    .where('m.account_id', '=', accountId)
+    .orderBy('c.created_at', 'desc')
+    .orderBy('c.id')
     .execute();
 }

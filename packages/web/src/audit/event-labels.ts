@@ -39,6 +39,8 @@ export const eventLabels: Record<AuditEventType, string> = {
   'phishing.triage_decided': 'Reported mail triaged',
   'phishing.settings_changed': 'Phishing settings changed',
   'phishing.results_exported': 'Phishing results exported',
+  'phishing.campaign_shared': 'Phishing campaign shared',
+  'phishing.campaign_unshared': 'Phishing campaign sharing revoked',
   'backup.created': 'Backup taken',
   'backup.failed': 'Backup failed',
   'backup.verified': 'Backups verified',

@@ -4,6 +4,7 @@ import type { Campaign, CampaignResults, OrgPhishingOverview, PhishingSettings, 
 import { ErrorAlert } from '../ui/ErrorAlert';
 import { NewCampaignForm } from './NewCampaignForm';
 import { RateChart } from './Chart';
+import { SharingPanel } from './SharingPanel';
 import { campaignResults, decideTriage, getSettings, launchCampaign, listCampaigns, overview, triageQueue, updateSettings } from './api';
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
@@ -115,6 +116,7 @@ export function SecurityDashboard() {
   const [summary, setSummary] = useState<OrgPhishingOverview | null>(null);
   const [results, setResults] = useState<(CampaignResults & { name: string }) | null>(null);
   const [triage, setTriage] = useState<TriageItem[]>([]);
+  const [sharingOf, setSharingOf] = useState<Campaign | null>(null);
   const reload = () => {
     listCampaigns().then((r) => setCampaigns(r.campaigns), setError);
     overview().then(setSummary, setError);
@@ -174,6 +176,7 @@ export function SecurityDashboard() {
               <th>Difficulty</th>
               <th>Status</th>
               <th>Recipients</th>
+              <th>Your role</th>
               <th />
             </tr>
           </thead>
@@ -185,11 +188,18 @@ export function SecurityDashboard() {
                 <td>{c.difficulty}</td>
                 <td>{c.status}</td>
                 <td>{c.recipientCount}</td>
+                <td>{c.myRole}</td>
                 <td>
+                  <button type="button" className="button button-secondary button-small" onClick={() => setSharingOf(c)}>
+                    Sharing
+                  </button>{' '}
                   {c.status === 'draft' ? (
-                    <button type="button" className="button button-small" onClick={() => void launchCampaign(c.id).then(reload, setError)}>
-                      Launch
-                    </button>
+                    // Viewers see drafts but cannot launch them (the server refuses too).
+                    c.myRole !== 'viewer' && (
+                      <button type="button" className="button button-small" onClick={() => void launchCampaign(c.id).then(reload, setError)}>
+                        Launch
+                      </button>
+                    )
                   ) : (
                     <>
                       <button
@@ -207,6 +217,7 @@ export function SecurityDashboard() {
             ))}
           </tbody>
         </table>
+        {sharingOf && <SharingPanel key={sharingOf.id} campaign={sharingOf} onError={setError} onChanged={reload} />}
         {results && (
           <section aria-label="Campaign results">
             <h3>

@@ -10,6 +10,7 @@ import type {
   PhishTemplateSummary,
   CreateCampaignBody,
   PhishingSettings,
+  CampaignSharing,
 } from '@consilium/protocol';
 import { http, segment } from '../api/client';
 
@@ -32,3 +33,7 @@ export const listTemplates = () => http.get<{ templates: PhishTemplateSummary[] 
 export const createCampaign = (body: CreateCampaignBody) => http.post<Campaign>('/phishing/campaigns', body);
 export const getSettings = () => http.get<PhishingSettings>('/phishing/settings');
 export const updateSettings = (body: PhishingSettings) => http.put<PhishingSettings>('/phishing/settings', body);
+export const campaignSharing = (id: string) => http.get<CampaignSharing>(`/phishing/campaigns/${segment(id)}/members`);
+export const shareCampaign = (id: string, accountId: string, role: 'author' | 'viewer') =>
+  http.put<CampaignSharing>(`/phishing/campaigns/${segment(id)}/members/${segment(accountId)}`, { role });
+export const unshareCampaign = (id: string, accountId: string) => http.delete<CampaignSharing>(`/phishing/campaigns/${segment(id)}/members/${segment(accountId)}`);

@@ -89,7 +89,16 @@ export interface PhishingMailboxStateTable {
   last_uid: number;
   updated_at: string;
 }
+/** Who shares a campaign, and as what (owner / author / viewer). */
+export interface PhishingCampaignMemberTable {
+  campaign_id: string;
+  account_id: string;
+  role: string;
+  granted_by: string;
+  granted_at: string;
+}
 export type PartialDB = {
+  phishing_campaign_member: PhishingCampaignMemberTable;
   phishing_settings: PhishingSettingsTable;
   phishing_campaign: PhishingCampaignTable;
   phishing_recipient: PhishingRecipientTable;
