@@ -167,7 +167,7 @@ export async function checkObject(
     for await (const data of target.readObject(file.object)) {
       await framer.push(data);
       // A few batches in flight per file keep the workers busy with bounded memory.
-      while (inflight.length > 4) emit(await inflight.shift()!);
+      while (inflight.length > 2) emit(await inflight.shift()!);
       for (const p of pendingPlain.splice(0)) await options.sink?.(p);
     }
     ending = true;

@@ -13,6 +13,9 @@ import type { BackupTarget } from './target.js';
  */
 export const PART_SIZE = 1024 * 1024;
 
+/** Parts sealed at once. */
+const PART_LANES = 3;
+
 /** HMAC-SHA-256 of a part's plaintext under the writer's dedup key (never a plain hash). */
 export const keyedId = (dedupKey: Buffer, plaintext: Buffer): string => createHmac('sha256', dedupKey).update(plaintext).digest('hex');
 
@@ -42,43 +45,56 @@ export async function sealParts(
   let reused = 0;
   let bytesWritten = 0;
   let offset = 0;
-  const store = async (part: Buffer) => {
+  const seal = async (part: Buffer, at: number): Promise<{ file: ManifestFile; written: boolean }> => {
     const id = keyedId(options.dedupKey, part);
     const old = known.get(id);
-    let file: ManifestFile;
-    let written: boolean;
     if (old && old.size === part.length && (await target.objectSize(old.object)) === old.encryptedSize) {
       const { sha256: _drop, ...rest } = old;
-      file = { ...rest, path: options.path, kind: 'database', offset, keyedId: id };
-      written = false;
-      reused++;
-    } else {
-      const { sha256: _plain, ...sealed } = await sealObject(target, recipients, [part]);
-      file = { path: options.path, kind: 'database', offset, keyedId: id, ...sealed };
-      written = true;
-      bytesWritten += file.encryptedSize;
+      return { file: { ...rest, path: options.path, kind: 'database', offset: at, keyedId: id }, written: false };
     }
+    const { sha256: _plain, ...sealed } = await sealObject(target, recipients, [part]);
+    return { file: { path: options.path, kind: 'database', offset: at, keyedId: id, ...sealed }, written: true };
+  };
+  // A few parts at once: each object's commit waits on fsync, during which the next part's age
+  // header and encryption run. Results are taken in order, so parts are listed by offset.
+  const inflight: Promise<{ file: ManifestFile; written: boolean }>[] = [];
+  const take = async () => {
+    const { file, written } = await inflight.shift()!;
+    if (written) bytesWritten += file.encryptedSize;
+    else reused++;
     files.push(file);
-    offset += part.length;
     await options.onPart?.(file, written);
+  };
+  const store = async (part: Buffer) => {
+    const p = seal(part, offset);
+    p.catch(() => {}); // taken (and thrown) in order by take()
+    inflight.push(p);
+    offset += part.length;
+    if (inflight.length >= PART_LANES) await take();
   };
   let buf = Buffer.allocUnsafe(PART_SIZE);
   let fill = 0;
-  for await (const piece of source) {
-    let data = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    while (data.length > 0) {
-      const n = Math.min(data.length, PART_SIZE - fill);
-      data.copy(buf, fill, 0, n);
-      fill += n;
-      data = data.subarray(n);
-      if (fill === PART_SIZE) {
-        await store(buf);
-        buf = Buffer.allocUnsafe(PART_SIZE);
-        fill = 0;
+  try {
+    for await (const piece of source) {
+      let data = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      while (data.length > 0) {
+        const n = Math.min(data.length, PART_SIZE - fill);
+        data.copy(buf, fill, 0, n);
+        fill += n;
+        data = data.subarray(n);
+        if (fill === PART_SIZE) {
+          await store(buf);
+          buf = Buffer.allocUnsafe(PART_SIZE);
+          fill = 0;
+        }
       }
     }
+    if (fill > 0 || offset === 0) await store(buf.subarray(0, fill));
+    while (inflight.length > 0) await take();
+  } finally {
+    // On a failure, let the parts still being sealed settle (each discards its own partial object).
+    await Promise.allSettled(inflight);
   }
-  if (fill > 0 || files.length === 0) await store(buf.subarray(0, fill));
   return { files, reused, bytesWritten };
 }
 
