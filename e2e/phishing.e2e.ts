@@ -136,6 +136,30 @@ describe('phishing drill in Chromium', () => {
     await sharing.getByRole('listitem').filter({ hasText: 'Ada Admin' }).filter({ hasText: 'viewer' }).waitFor(WAIT);
     await sharing.getByRole('button', { name: 'Revoke Ada Admin' }).waitFor(WAIT);
 
+    // A custom template: hostile HTML goes in, the server sanitises it, the difficulty is computed,
+    // and the preview is a sandboxed srcdoc iframe that renders under the strict CSP (any CSP or
+    // sandbox violation would be a console error, caught below).
+    await officer.getByText('Custom templates').click();
+    const editor = officer.locator('.template-editor');
+    await editor.getByLabel('Drill name').fill('Locker key pickup');
+    await editor.getByLabel('Theme').fill('Facilities');
+    await editor.getByLabel('Subject').fill('Your locker key is ready, {{firstName}}');
+    await editor.getByLabel('Sender name').fill('Facilities Desk');
+    await editor.getByLabel('Sender address (before the @)').fill('facilities');
+    await editor.getByLabel('Link text shown').fill('https://lockers.facilities-desk.test/pickup');
+    await editor.getByLabel(/^Text/).fill('Hello {{firstName}},\n\nCollect your locker key today: {{link}}\n\nFacilities Desk');
+    await editor.getByLabel(/^HTML/).fill('<p onclick="alert(1)">Collect your locker key <b>today</b>: <a href="{{link}}">pickup page</a></p><script>alert(2)</script><img src="{{pixel}}" alt="">');
+    await editor.getByLabel(/Phish Scale cues/).fill('language | sense of urgency | today | A same-day deadline rushes you.');
+    await editor.getByRole('button', { name: 'Create template' }).click();
+    await editor.getByTestId('template-difficulty').waitFor(WAIT);
+    expect(await editor.getByTestId('template-difficulty').textContent()).toMatch(/^(easy|medium|hard)$/);
+    const frame = editor.locator('iframe[title="Template preview"]');
+    expect(await frame.getAttribute('sandbox')).toBe('');
+    expect(await frame.getAttribute('srcdoc')).not.toMatch(/<script|onclick/);
+    await officer.frameLocator('iframe[title="Template preview"]').getByText('pickup page').waitFor(WAIT);
+    // The campaign form lists the new template.
+    expect(await officer.getByLabel('Template').locator('option', { hasText: 'Locker key pickup' }).count()).toBe(1);
+
     expect(problems.flat()).toEqual([]);
   });
 });

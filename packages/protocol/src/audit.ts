@@ -56,6 +56,8 @@ export const auditEventTypes = [
   'phishing.results_exported',
   'phishing.campaign_shared',
   'phishing.campaign_unshared',
+  'phishing.template_created',
+  'phishing.template_updated',
   'conversation.expiry_changed',
   'message.recalled',
   'message.expired',

@@ -47,6 +47,8 @@ export const errorStatus = {
   BLOB_HASH_MISMATCH: 422,
   /** A shared phishing campaign: the caller's role on it (viewer, author) does not allow this. */
   CAMPAIGN_ROLE_REQUIRED: 403,
+  /** A phishing template uses a merge field that does not exist; the message names it. */
+  UNKNOWN_MERGE_FIELD: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;

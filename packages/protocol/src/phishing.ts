@@ -54,6 +54,8 @@ export const PhishTemplateSummary = z.strictObject({
   cueBand: CueBand,
   premiseBand: PremiseBand,
   difficulty: Difficulty,
+  /** Written by the organisation's admins (false: the built-in library). */
+  custom: z.boolean(),
 });
 export type PhishTemplateSummary = z.infer<typeof PhishTemplateSummary>;
 
@@ -71,6 +73,27 @@ export type PhishTemplate = z.infer<typeof PhishTemplate>;
 export const PhishTemplateList = z.strictObject({ templates: z.array(PhishTemplateSummary) });
 
 export const TemplateIdParams = z.strictObject({ templateId: z.string().regex(/^[a-z0-9-]{1,64}$/) });
+
+/**
+ * A custom template as an admin writes it. The server refuses unknown merge fields
+ * (UNKNOWN_MERGE_FIELD, naming the field), sanitises the HTML (no scripts, no event handlers, only
+ * http/https/mailto links) and computes the Phish Scale difficulty from the cues and premise, as
+ * for the built-in ones. Empty `html`: made from the text.
+ */
+export const TemplateBody = z.strictObject({
+  name: z.string().trim().min(1).max(120),
+  theme: z.string().trim().min(1).max(120),
+  subject: z.string().trim().min(1).max(300),
+  fromName: z.string().trim().min(1).max(120),
+  fromLocalPart: z.string().regex(/^[a-z0-9._-]{1,64}$/, 'lower-case letters, digits, . _ -'),
+  text: z.string().min(1).max(20_000),
+  html: z.string().max(200_000),
+  linkText: z.string().trim().min(1).max(300),
+  cues: z.array(PhishCue).min(1).max(40),
+  premise: PremiseAlignment,
+  landing: z.strictObject({ kind: LandingKind, title: z.string().trim().min(1).max(120), fields: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,39}$/)).min(1).max(8) }),
+});
+export type TemplateBody = z.infer<typeof TemplateBody>;
 
 export const CampaignStatus = z.enum(['draft', 'scheduled', 'sending', 'completed', 'cancelled']);
 export type CampaignStatus = z.infer<typeof CampaignStatus>;

@@ -7,7 +7,8 @@ import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 import { listAccountsInOrg } from '../accounts/store.js';
 import * as store from './store.js';
 import { requireCampaignRole } from './sharing.js';
-import { findTemplate, templateLibrary, unknownMergeFields } from './templates.js';
+import { findTemplate, unknownMergeFields } from './templates.js';
+import { allTemplates, resolveTemplate } from './custom-templates.js';
 import { isValidTimeZone, shuffle, spreadSendTimes } from './schedule.js';
 
 export const DEFAULT_SETTINGS: PhishingSettings = { privacyMode: true, minGroupSize: 5, retentionDays: 90, repeatClickerThreshold: 2 };
@@ -16,15 +17,23 @@ export const DEFAULT_SETTINGS: PhishingSettings = { privacyMode: true, minGroupS
 export const newTrackingToken = (): string => randomBytes(16).toString('base64url');
 
 export function templateSummary(t: PhishTemplate): PhishTemplateSummary {
-  return { id: t.id, name: t.name, theme: t.theme, subject: t.subject, fromName: t.fromName, cueCount: t.cueCount, cueBand: t.cueBand, premiseBand: t.premiseBand, difficulty: t.difficulty };
+  return { id: t.id, name: t.name, theme: t.theme, subject: t.subject, fromName: t.fromName, cueCount: t.cueCount, cueBand: t.cueBand, premiseBand: t.premiseBand, difficulty: t.difficulty, custom: t.custom };
 }
 
-export function listTemplates(): PhishTemplateSummary[] {
-  return templateLibrary.map(templateSummary);
+/** The built-in library and the organisation's own templates. */
+export async function listTemplates(deps: Deps, organisationId: string): Promise<PhishTemplateSummary[]> {
+  return (await allTemplates(deps, organisationId)).map(templateSummary);
 }
 
-export function getTemplate(id: string): PhishTemplate {
-  const t = findTemplate(id);
+export async function getTemplate(deps: Deps, organisationId: string, id: string): Promise<PhishTemplate> {
+  const t = await resolveTemplate(deps, organisationId, id);
+  if (!t) throw notFound('template');
+  return t;
+}
+
+/** The template a campaign was created with (its frozen copy; older campaigns: the library's). */
+export function templateOfRow(row: Pick<store.CampaignRow, 'template_id' | 'template_snapshot'>): PhishTemplate {
+  const t = row.template_snapshot ? (JSON.parse(row.template_snapshot) as PhishTemplate) : findTemplate(row.template_id);
   if (!t) throw notFound('template');
   return t;
 }
@@ -51,7 +60,7 @@ export async function updateSettings(deps: Deps, actor: Actor, organisationId: s
 }
 
 function toCampaign(row: store.CampaignRow, recipientCount: number, myRole: Campaign['myRole']): Campaign {
-  const t = getTemplate(row.template_id);
+  const t = templateOfRow(row);
   return {
     id: row.id,
     name: row.name,
@@ -93,10 +102,10 @@ export async function getCampaign(deps: Deps, organisationId: string, accountId:
 }
 
 export async function createCampaign(deps: Deps, actor: Actor, organisationId: string, body: CreateCampaignBody): Promise<Campaign> {
-  const template = findTemplate(body.templateId);
+  const template = await resolveTemplate(deps, organisationId, body.templateId);
   if (!template) throw new ConsiliumError('VALIDATION_FAILED', `no template ${body.templateId}`);
   const unknown = unknownMergeFields(template.subject, template.text, template.html);
-  if (unknown.length) throw new ConsiliumError('VALIDATION_FAILED', `the template uses unknown merge fields: ${unknown.join(', ')}`);
+  if (unknown.length) throw new ConsiliumError('UNKNOWN_MERGE_FIELD', `unknown merge field ${unknown.map((f) => `{{${f}}}`).join(', ')}`);
   const start = new Date(body.window.start);
   const end = new Date(body.window.end);
   if (end <= start) throw new ConsiliumError('VALIDATION_FAILED', 'the window must end after it starts');
@@ -122,6 +131,7 @@ export async function createCampaign(deps: Deps, actor: Actor, organisationId: s
     created_at: iso(deps.now()),
     launched_at: null,
     completed_at: null,
+    template_snapshot: JSON.stringify(template),
   };
   await inTransaction(deps, async (tx) => {
     await store.insertCampaign(tx.db, row);

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TrackingToken } from '@consilium/protocol';
 import type { Deps } from '../deps.js';
-import { findTemplate, templateLibrary } from './templates.js';
+import { templateLibrary } from './templates.js';
 import { LANDING_CSS, LANDING_SCRIPT, PIXEL, landingPage, momentPage } from './pages.js';
 import { confirmClick, recordClick, recordLessonCompleted, recordOpen, recordSubmission, trackedRecipient } from './tracking.js';
-import { newTrackingToken } from './campaigns.js';
+import { newTrackingToken, templateOfRow } from './campaigns.js';
 import { findEvent, getCampaign } from './store.js';
 import { randomUUID } from 'node:crypto';
 import { merge } from './templates.js';
@@ -85,7 +85,7 @@ export async function phishingPublicRoutes(app: FastifyInstance, deps: Deps): Pr
       const r = token ? await trackedRecipient(deps, token) : null;
       if (!r) return reply.type('text/html; charset=utf-8').send(landingPage(templateLibrary[0]!.landing, newTrackingToken(), randomUUID()));
       const campaign = await getCampaign(deps.db, r.campaign_id);
-      const template = findTemplate(campaign?.template_id ?? '') ?? templateLibrary[0]!;
+      const template = campaign ? templateOfRow(campaign) : templateLibrary[0]!;
       const { clickId } = await recordClick(deps, r, request.method, uaOf(request));
       return reply.type('text/html; charset=utf-8').send(landingPage(template.landing, r.token, clickId));
     });
@@ -105,7 +105,7 @@ export async function phishingPublicRoutes(app: FastifyInstance, deps: Deps): Pr
       const r = token ? await trackedRecipient(deps, token) : null;
       if (r) {
         const campaign = await getCampaign(deps.db, r.campaign_id);
-        const template = findTemplate(campaign?.template_id ?? '');
+        const template = campaign ? templateOfRow(campaign) : undefined;
         const known = template?.landing.fields ?? [];
         // Only names of the landing page's own fields, and only whether they held anything.
         const filled = known.filter((f) => typeof form[f] === 'string' && (form[f] as string).length > 0);
@@ -124,7 +124,7 @@ export async function phishingPublicRoutes(app: FastifyInstance, deps: Deps): Pr
       let completed = false;
       if (r) {
         const campaign = await getCampaign(deps.db, r.campaign_id);
-        const t = campaign ? findTemplate(campaign.template_id) : undefined;
+        const t = campaign ? templateOfRow(campaign) : undefined;
         if (campaign && t) {
           const urls = trackingUrls(deps.config.publicUrl, r.token);
           const values = { firstName: r.display_name.split(/\s+/)[0] ?? '', name: r.display_name, email: r.email, orgName: '', department: '', date: new Date(r.scheduled_at).toUTCString(), link: `[${t.linkText}] -> ${urls.link}`, pixel: urls.pixel };

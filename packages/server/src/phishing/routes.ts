@@ -24,6 +24,7 @@ import {
   ReportOutcome,
   ReportPhishingBody,
   ShareCampaignBody,
+  TemplateBody,
   TemplateIdParams,
   TriageItem,
   TriageList,
@@ -39,6 +40,7 @@ import * as results from './results.js';
 import * as reports from './reports.js';
 import * as lessons from './lessons.js';
 import * as sharing from './sharing.js';
+import * as customTemplates from './custom-templates.js';
 import { requireCampaignRole } from './sharing.js';
 import { phishingPublicRoutes } from './public-routes.js';
 import { startPhishingRunner, type PhishingRunner } from './runner.js';
@@ -57,13 +59,24 @@ export async function phishingRoutes(app: ZodApp, deps: Deps): Promise<void> {
   const me = (request: Parameters<typeof authOf>[0]) => authOf(request).account.id;
   const tags = ['phishing'];
 
-  app.get(`${base}/templates`, { config: { access: 'auditor' }, schema: { tags, response: { 200: PhishTemplateList, ...errorResponses } } }, async () => ({
-    templates: campaigns.listTemplates(),
+  app.get(`${base}/templates`, { config: { access: 'auditor' }, schema: { tags, response: { 200: PhishTemplateList, ...errorResponses } } }, async (request) => ({
+    templates: await campaigns.listTemplates(deps, org(request)),
   }));
   app.get(
     `${base}/templates/:templateId`,
     { config: { access: 'auditor' }, schema: { tags, params: TemplateIdParams, response: { 200: PhishTemplate, ...errorResponses } } },
-    async (request) => campaigns.getTemplate(request.params.templateId),
+    async (request) => campaigns.getTemplate(deps, org(request), request.params.templateId),
+  );
+  // Custom templates: any admin or security officer of the organisation writes them (audited).
+  app.post(
+    `${base}/templates`,
+    { config: { access: 'auditor' }, schema: { tags, body: TemplateBody, response: { 200: PhishTemplate, ...errorResponses } } },
+    async (request) => customTemplates.createTemplate(deps, actorOf(request), org(request), request.body),
+  );
+  app.put(
+    `${base}/templates/:templateId`,
+    { config: { access: 'auditor' }, schema: { tags, params: TemplateIdParams, body: TemplateBody, response: { 200: PhishTemplate, ...errorResponses } } },
+    async (request) => customTemplates.updateTemplate(deps, actorOf(request), org(request), request.params.templateId, request.body),
   );
 
   app.get(`${base}/settings`, { config: { access: 'auditor' }, schema: { tags, response: { 200: PhishingSettings, ...errorResponses } } }, async (request) =>

@@ -3,7 +3,7 @@ import { addSeconds, iso, type Deps } from '../deps.js';
 import type { MailSender, OutgoingMail } from '../mail/transport.js';
 import { getDepartmentInOrg, getOrganisation } from '../orgs/store.js';
 import * as store from './store.js';
-import { getTemplate } from './campaigns.js';
+import { templateOfRow } from './campaigns.js';
 import { merge } from './templates.js';
 
 /** A claim older than this belongs to a sender that died mid-send; the mail is retried. */
@@ -23,7 +23,7 @@ export const retryDelaySeconds = (attempts: number): number => Math.min(3600, 60
 export type NameCache = Map<string, Promise<string>>;
 
 export async function composeMail(deps: Deps, r: store.RecipientRow, campaign: store.CampaignRow, names: NameCache = new Map()): Promise<OutgoingMail> {
-  const t = getTemplate(campaign.template_id);
+  const t = templateOfRow(campaign);
   const once = (key: string, look: () => Promise<string>) => {
     if (!names.has(key)) names.set(key, look());
     return names.get(key)!;

@@ -33,7 +33,7 @@ const cue = (category: PhishCue['category'], label: string, excerpt: string, exp
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** HTML version of a template: paragraphs of the text, the link as an anchor whose text is not its target. */
-function htmlOf(src: Source): string {
+export function htmlOf(src: Pick<Source, 'text' | 'linkText'>): string {
   const paragraphs = src.text.split(/\n{2,}/).map((p) => {
     const parts = p.split('{{link}}').map((s) => escapeHtml(s).replace(/\n/g, '<br>'));
     return `<p>${parts.join(`<a href="{{link}}">${escapeHtml(src.linkText)}</a>`)}</p>`;
@@ -428,6 +428,7 @@ function build(src: Source): PhishTemplate {
     cueBand: cueBand(src.cues.length),
     premiseBand: premiseBand(src.premise),
     difficulty: detectionDifficulty(src.cues, src.premise),
+    custom: false,
   };
 }
 

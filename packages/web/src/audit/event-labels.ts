@@ -41,6 +41,8 @@ export const eventLabels: Record<AuditEventType, string> = {
   'phishing.results_exported': 'Phishing results exported',
   'phishing.campaign_shared': 'Phishing campaign shared',
   'phishing.campaign_unshared': 'Phishing campaign sharing revoked',
+  'phishing.template_created': 'Phishing template created',
+  'phishing.template_updated': 'Phishing template edited',
   'backup.created': 'Backup taken',
   'backup.failed': 'Backup failed',
   'backup.verified': 'Backups verified',

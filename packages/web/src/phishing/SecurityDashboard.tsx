@@ -5,6 +5,7 @@ import { ErrorAlert } from '../ui/ErrorAlert';
 import { NewCampaignForm } from './NewCampaignForm';
 import { RateChart } from './Chart';
 import { SharingPanel } from './SharingPanel';
+import { TemplateEditor } from './TemplateEditor';
 import { campaignResults, decideTriage, getSettings, launchCampaign, listCampaigns, overview, triageQueue, updateSettings } from './api';
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
@@ -117,6 +118,8 @@ export function SecurityDashboard() {
   const [results, setResults] = useState<(CampaignResults & { name: string }) | null>(null);
   const [triage, setTriage] = useState<TriageItem[]>([]);
   const [sharingOf, setSharingOf] = useState<Campaign | null>(null);
+  // Bumped when a custom template is saved, so the campaign form lists it.
+  const [templatesVersion, setTemplatesVersion] = useState(0);
   const reload = () => {
     listCampaigns().then((r) => setCampaigns(r.campaigns), setError);
     overview().then(setSummary, setError);
@@ -167,7 +170,11 @@ export function SecurityDashboard() {
       </section>
       <section aria-labelledby="campaigns">
         <h2 id="campaigns">Campaigns</h2>
-        <NewCampaignForm onCreated={reload} onError={setError} />
+        <details>
+          <summary>Custom templates</summary>
+          <TemplateEditor onSaved={() => setTemplatesVersion((v) => v + 1)} onError={setError} />
+        </details>
+        <NewCampaignForm key={templatesVersion} onCreated={reload} onError={setError} />
         <table className="table">
           <thead>
             <tr>

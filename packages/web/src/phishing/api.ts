@@ -11,6 +11,8 @@ import type {
   CreateCampaignBody,
   PhishingSettings,
   CampaignSharing,
+  PhishTemplate,
+  TemplateBody,
 } from '@consilium/protocol';
 import { http, segment } from '../api/client';
 
@@ -37,3 +39,6 @@ export const campaignSharing = (id: string) => http.get<CampaignSharing>(`/phish
 export const shareCampaign = (id: string, accountId: string, role: 'author' | 'viewer') =>
   http.put<CampaignSharing>(`/phishing/campaigns/${segment(id)}/members/${segment(accountId)}`, { role });
 export const unshareCampaign = (id: string, accountId: string) => http.delete<CampaignSharing>(`/phishing/campaigns/${segment(id)}/members/${segment(accountId)}`);
+export const getTemplate = (id: string) => http.get<PhishTemplate>(`/phishing/templates/${segment(id)}`);
+export const createTemplate = (body: TemplateBody) => http.post<PhishTemplate>('/phishing/templates', body);
+export const updateTemplate = (id: string, body: TemplateBody) => http.put<PhishTemplate>(`/phishing/templates/${segment(id)}`, body);

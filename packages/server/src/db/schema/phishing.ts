@@ -24,6 +24,8 @@ export interface PhishingCampaignTable {
   created_at: string;
   launched_at: string | null;
   completed_at: string | null;
+  /** PhishTemplate JSON as it was when the campaign was created (null: look the id up in the library). */
+  template_snapshot: string | null;
 }
 export interface PhishingRecipientTable {
   id: string;
@@ -97,7 +99,18 @@ export interface PhishingCampaignMemberTable {
   granted_by: string;
   granted_at: string;
 }
+/** A custom template: PhishTemplate JSON (sanitised HTML, computed difficulty). */
+export interface PhishingTemplateTable {
+  id: string;
+  organisation_id: string;
+  body: string;
+  created_by: string;
+  created_at: string;
+  updated_by: string;
+  updated_at: string;
+}
 export type PartialDB = {
+  phishing_template: PhishingTemplateTable;
   phishing_campaign_member: PhishingCampaignMemberTable;
   phishing_settings: PhishingSettingsTable;
   phishing_campaign: PhishingCampaignTable;
