@@ -276,5 +276,6 @@ describe('attachments larger than the API body limit', () => {
     } finally {
       await big.stop();
     }
-  });
+    // A second server with its own organisation, people and MLS devices: slow on a loaded machine.
+  }, 120_000);
 });
