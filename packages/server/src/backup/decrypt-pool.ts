@@ -52,7 +52,8 @@ export class DecryptPool {
 
   constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
     this.workers = Array.from({ length: size }, () => {
-      const w = new Worker(WORKER_SOURCE, { eval: true });
+      // A small young generation: the worker's garbage is its 1 MiB outputs, moved out at once; this keeps RSS low.
+      const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
       w.on('message', (r: Reply) => {
         const p = this.waiting.get(r.id);
         if (!p) return;

@@ -34,6 +34,8 @@ export interface RestoreOptions {
   databaseUrl?: string;
   /** Files restored at once (default 2, one per core here). */
   lanes?: number;
+  /** Open the age chunks in worker threads (default true); false keeps the cipher on this thread. */
+  decryptWorkers?: boolean;
 }
 
 export interface RestoreResult {
@@ -85,7 +87,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   await mkdir(toDir, { recursive: true, mode: 0o700 });
   let bytes = 0;
   // The cipher runs in worker threads (one per core); this thread reads, hashes and writes.
-  const pool = new DecryptPool();
+  const pool = options.decryptWorkers === false ? undefined : new DecryptPool();
   const restoreFile = async (file: SignedManifest['body']['files'][number]) => {
     const dest = destination(toDir, file.path);
     await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
@@ -144,7 +146,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     await rm(toDir, { recursive: true, force: true });
     throw err;
   } finally {
-    await pool.close();
+    await pool?.close();
   }
   return { manifest, toDir, files: new Set(manifest.body.files.map((f) => f.path)).size, bytes, chainProblems: chain.problems };
 }
