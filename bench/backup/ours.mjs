@@ -39,8 +39,6 @@ if (op === 'startup') {
     snapshot: 'latest',
     identities: parseIdentityFile(readFileSync(arg, 'utf8')),
     toDir,
-    // CONSILIUM_BENCH_DECRYPT_WORKERS=0: the cipher on the main thread, to compare.
-    decryptWorkers: process.env.CONSILIUM_BENCH_DECRYPT_WORKERS !== '0',
   });
   await target.close();
   console.log(JSON.stringify({ files: r.files, bytes: r.bytes, seq: r.manifest.body.seq, opMs: opMs() }));

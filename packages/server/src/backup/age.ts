@@ -120,7 +120,7 @@ export async function unwrapFileKey(header: Buffer, identities: readonly string[
   }
 }
 
-export function payloadKey(fileKey: Buffer, nonce: Buffer): Buffer {
+function payloadKey(fileKey: Buffer, nonce: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
 }
 
@@ -244,14 +244,6 @@ export class AgeFramer {
   ) {}
 
   async push(data: Buffer): Promise<void> {
-    if (this.state === 'chunks' && this.buf.length > 0 && this.buf.length + data.length > CHUNK_CIPHERTEXT) {
-      // Complete the pending chunk from the head of the new data (more follows, so it is not the
-      // last), instead of copying the whole read onto the leftover.
-      const need = CHUNK_CIPHERTEXT - this.buf.length;
-      this.on.chunk(Buffer.concat([this.buf, data.subarray(0, need)]));
-      this.buf = Buffer.alloc(0);
-      data = data.subarray(need);
-    }
     this.buf = this.buf.length ? Buffer.concat([this.buf, data]) : data;
     if (this.state === 'header') {
       const len = headerLength(this.buf);

@@ -9,7 +9,6 @@ import { blobDirOf } from '../attachments/blob-store.js';
 import { backupRecipients, loadBackupSigningKey } from './keys.js';
 import { MANIFEST_FORMAT, signManifest, type ManifestBody, type ManifestFile, type SignedManifest } from './manifest.js';
 import { sealObject } from './object.js';
-import { sealParts } from './parts.js';
 import { configWithoutSecrets, listBlobs, postgresDump, readFileStream, sqliteSnapshot } from './snapshot.js';
 import { manifestName } from './target.js';
 import { findTarget, openTarget } from './targets.js';
@@ -27,8 +26,6 @@ export interface BackupResult {
   bytesTotal: number;
   bytesWritten: number;
   reusedBlobs: number;
-  /** Database parts unchanged since the previous snapshot (not stored again). */
-  reusedParts: number;
   durationMs: number;
 }
 
@@ -97,18 +94,6 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
       if (cp) checkpoints.push({ logId: log_id, size: Number(cp.size), rootHash: cp.root_hash });
     }
 
-    // The database in parts: a part whose keyed id the previous snapshot has is reused.
-    let reusedParts = 0;
-    const partOptions = (p: string) => ({
-      path: p,
-      dedupKey: key.dedupKey,
-      previous: previous?.body.files.filter((f) => f.kind === 'database' && f.path === p) ?? [],
-      onPart: async (file: ManifestFile, written: boolean) => {
-        if (!written) reusedParts++;
-        await add(file, written);
-      },
-    });
-
     // 1. The database, first: blobs are written before the rows that name them, so every blob the
     //    snapshot's rows name is still in the store when it is walked next.
     let tables: Record<string, number>;
@@ -116,11 +101,13 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
       await mkdir(work, { recursive: true, mode: 0o700 });
       const copy = path.join(work, 'consilium.sqlite');
       tables = await sqliteSnapshot(config, copy);
-      await sealParts(target, recipients, readFileStream(copy), partOptions('db/consilium.sqlite'));
+      const sealed = await sealObject(target, recipients, readFileStream(copy));
       await rm(work, { recursive: true, force: true });
+      await add({ path: 'db/consilium.sqlite', kind: 'database', ...sealed }, true);
     } else {
-      const dump = await postgresDump(config.databaseUrl!, (out) => sealParts(target, recipients, out, partOptions('db/postgres.dump')));
+      const dump = await postgresDump(config.databaseUrl!, (out) => sealObject(target, recipients, out));
       tables = dump.tables;
+      await add({ path: 'db/postgres.dump', kind: 'database', ...dump.result }, true);
     }
 
     // 2. Blobs: a file the previous snapshot holds under the same path, size and mtime is reused
@@ -194,7 +181,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
         bytes_total: bytesTotal,
         files: files.length,
         duration_ms: durationMs,
-        detail: JSON.stringify({ reusedBlobs, reusedParts, host: hostname(), recipients: recipients.length }),
+        detail: JSON.stringify({ reusedBlobs, host: hostname(), recipients: recipients.length }),
       });
       await recordAudit(
         tx,
@@ -206,7 +193,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
         }),
       );
     });
-    return { runId, snapshotId, seq: body.seq, manifestHash: manifest.hash, target: info.name, files: files.length, bytesTotal, bytesWritten, reusedBlobs, reusedParts, durationMs };
+    return { runId, snapshotId, seq: body.seq, manifestHash: manifest.hash, target: info.name, files: files.length, bytesTotal, bytesWritten, reusedBlobs, durationMs };
   } catch (err) {
     await rm(work, { recursive: true, force: true }).catch(() => {});
     await recordFailure(deps, runId, 'backup', info.name, actor, err, Math.round(performance.now() - t0));

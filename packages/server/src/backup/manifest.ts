@@ -1,4 +1,4 @@
-import { createHash, hkdfSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { formatVerifierKey, generateNoteKey, openNote, parseSignerKey, parseVerifierKey, signNote, type NoteSigner, type NoteVerifier } from '@consilium/crypto';
 
@@ -19,28 +19,16 @@ export const ManifestFile = z.strictObject({
   kind: z.enum(['database', 'blob', 'config']),
   /** Object name in the target (random, never reused, never overwritten). */
   object: z.string().regex(/^[0-9a-f]{32}$/),
-  /**
-   * Plaintext size, and SHA-256 (checked after decryption by restore and --read-data). A database
-   * part has no plain SHA-256: a hash of a 1 MiB piece of plaintext in a manifest anyone can read
-   * would let a reader confirm a guess of its content; it has `keyedId` instead, and its integrity
-   * rests on the age header pinned below plus ChaCha20-Poly1305 authenticating every chunk.
-   */
+  /** Plaintext size and SHA-256 (checked after decryption by restore and --read-data). */
   size: z.number().int().nonnegative(),
-  sha256: Hex64.optional(),
-  /**
-   * Database parts: the file is stored as fixed-size pieces (parts.ts), one age object each, so a
-   * piece that did not change is reused from the previous snapshot. `offset` is where the piece
-   * goes in the file; `keyedId` is HMAC-SHA-256 of its plaintext under the writer's dedup key.
-   */
-  offset: z.number().int().nonnegative().optional(),
-  keyedId: Hex64.optional(),
+  sha256: Hex64,
   /** Source file's mtime (blobs), to skip unchanged files without reading them. */
   mtimeMs: z.number().optional(),
   /** The age object: total bytes, SHA-256 of header||payload nonce, SHA-256 of each STREAM chunk in order. */
   encryptedSize: z.number().int().nonnegative(),
   headerSha256: Hex64,
   chunks: z.array(Hex64).min(1),
-}).refine((f) => f.sha256 !== undefined || (f.keyedId !== undefined && f.offset !== undefined), { message: 'a file needs its SHA-256, or a part its offset and keyed id' });
+});
 export type ManifestFile = z.infer<typeof ManifestFile>;
 
 export const ManifestBody = z.strictObject({
@@ -114,13 +102,6 @@ export interface BackupSigningKey {
   signer: NoteSigner;
   verifier: NoteVerifier;
   verifierKey: string;
-  /**
-   * The dedup key: names database parts by HMAC-SHA-256 of their plaintext (as restic names
-   * chunks with a keyed MAC), so equal parts are found again without a manifest revealing hashes
-   * of plaintext. Derived from the signing key with HKDF-SHA-256 (RFC 5869): it lives only where
-   * the signing key does, on the writer; restore and verify never need it.
-   */
-  dedupKey: Buffer;
 }
 
 export const BACKUP_KEY_NAME = 'consilium-backup';
@@ -132,8 +113,7 @@ export function generateBackupSigningKey(name = BACKUP_KEY_NAME): { signerKey: s
 export function backupSigningKey(signerKey: string): BackupSigningKey {
   const signer = parseSignerKey(signerKey);
   const verifierKey = formatVerifierKey(signer.name, signer.publicKey);
-  const dedupKey = Buffer.from(hkdfSync('sha256', Buffer.from(signerKey, 'utf8'), Buffer.alloc(0), 'consilium-backup dedup key v1', 32));
-  return { signer, verifier: parseVerifierKey(verifierKey), verifierKey, dedupKey };
+  return { signer, verifier: parseVerifierKey(verifierKey), verifierKey };
 }
 
 export function backupVerifier(verifierKey: string): NoteVerifier {

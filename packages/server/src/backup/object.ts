@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AgeError, AgeFramer, CHUNK_CIPHERTEXT, CHUNK_PLAINTEXT, PayloadOpener, PayloadSealer, makeHeader, payloadKey, unwrapFileKey } from './age.js';
-import { CHUNKS_PER_BATCH, type DecryptPool } from './decrypt-pool.js';
+import { AgeError, AgeFramer, CHUNK_CIPHERTEXT, PayloadOpener, PayloadSealer, makeHeader, unwrapFileKey } from './age.js';
 import type { ManifestFile } from './manifest.js';
 import type { BackupTarget } from './target.js';
 
@@ -81,8 +80,6 @@ export async function checkObject(
      * Verify without a key still hashes every chunk.
      */
     skipChunkHashes?: boolean;
-    /** Open the chunks in these worker threads (restore) instead of on the calling thread. */
-    pool?: DecryptPool;
   } = {},
 ): Promise<ObjectProblem[]> {
   const stored = await target.objectSize(file.object);
@@ -98,33 +95,16 @@ export async function checkObject(
   let prefixHash = createHash('sha256');
   let index = 0;
   let chunkMismatch = 0;
-  // With a pool: chunks go to the workers in batches; their plaintext comes back in order.
-  const pool = decrypting ? options.pool : undefined;
-  let fileKey: Buffer | null = null;
-  let payKey: Buffer | null = null;
-  let batch: Buffer[] = [];
-  let batchStart = 0;
-  let ending = false;
-  const inflight: Promise<Buffer>[] = [];
-  const submit = (last: boolean) => {
-    const p = pool!.open(payKey!, batchStart, batch, last);
-    p.catch(() => {}); // awaited in order below; this only keeps an early failure from being unhandled
-    inflight.push(p);
-    batchStart += batch.length;
-    batch = [];
-  };
-  const emit = (p: Buffer) => {
-    plainHash.update(p);
-    plainSize += p.length;
-    pendingPlain.push(p);
-  };
   const framer = new AgeFramer({
     header: async (header) => {
       prefixHash.update(header);
       if (decrypting) {
         const key = await unwrapFileKey(header, options.identities!);
-        if (pool) fileKey = key;
-        else opener = new PayloadOpener(key, emit);
+        opener = new PayloadOpener(key, (p) => {
+          plainHash.update(p);
+          plainSize += p.length;
+          pendingPlain.push(p);
+        });
       }
     },
     nonce: (nonce) => {
@@ -132,10 +112,6 @@ export async function checkObject(
       const got = prefixHash.digest('hex');
       if (got !== file.headerSha256) problems.push({ kind: 'header', message: `${file.path}: the age header differs from the manifest's` });
       opener?.start(nonce);
-      if (fileKey) {
-        payKey = payloadKey(fileKey, nonce);
-        fileKey.fill(0);
-      }
     },
     chunk: (chunk) => {
       const expected = file.chunks[index];
@@ -154,27 +130,15 @@ export async function checkObject(
       }
       index++;
       opener?.chunk(chunk);
-      if (payKey) {
-        // age §Payload: the last chunk may be empty only if the whole payload is.
-        if (ending && chunk.length === CHUNK_CIPHERTEXT - CHUNK_PLAINTEXT && index > 1) throw new AgeError('truncated', 'empty last chunk after full chunks');
-        batch.push(chunk);
-        if (ending) submit(true);
-        else if (batch.length === CHUNKS_PER_BATCH) submit(false);
-      }
     },
   });
   try {
     for await (const data of target.readObject(file.object)) {
       await framer.push(data);
-      // A few batches in flight per file keep the workers busy with bounded memory.
-      while (inflight.length > 2) emit(await inflight.shift()!);
       for (const p of pendingPlain.splice(0)) await options.sink?.(p);
     }
-    ending = true;
     framer.end();
     if (opener) (opener as PayloadOpener).end();
-    while (inflight.length > 0) emit(await inflight.shift()!);
-    (payKey as Buffer | null)?.fill(0);
     for (const p of pendingPlain.splice(0)) await options.sink?.(p);
   } catch (err) {
     if (err instanceof AgeError) {
@@ -187,7 +151,7 @@ export async function checkObject(
   if (chunkMismatch > 5) problems.push({ kind: 'chunk', message: `${file.path}: ${chunkMismatch - 5} more chunks do not match` });
   if (index < file.chunks.length) problems.push({ kind: 'truncated', message: `${file.path}: ${file.chunks.length - index} chunks are missing at the end` });
   if (decrypting && problems.length === 0) {
-    if (plainSize !== file.size || (file.sha256 !== undefined && plainHash.digest('hex') !== file.sha256)) problems.push({ kind: 'plaintext', message: `${file.path}: decrypted content differs from the manifest's size or SHA-256` });
+    if (plainSize !== file.size || plainHash.digest('hex') !== file.sha256) problems.push({ kind: 'plaintext', message: `${file.path}: decrypted content differs from the manifest's size or SHA-256` });
   }
   return problems;
 }

@@ -1,14 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { NoteVerifier } from '@consilium/crypto';
 import { readChain, type ChainProblem } from './chain.js';
 import type { SignedManifest } from './manifest.js';
 import { checkObject, type ObjectProblem } from './object.js';
-import { partLayout } from './parts.js';
-import { DecryptPool } from './decrypt-pool.js';
 import { libpqEnv } from './snapshot.js';
 import type { BackupTarget } from './target.js';
 
@@ -34,8 +32,6 @@ export interface RestoreOptions {
   databaseUrl?: string;
   /** Files restored at once (default 2, one per core here). */
   lanes?: number;
-  /** Open the age chunks in worker threads (default true); false keeps the cipher on this thread. */
-  decryptWorkers?: boolean;
 }
 
 export interface RestoreResult {
@@ -81,30 +77,20 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   if (manifest.body.database === 'postgres' && !options.databaseUrl) throw new RestoreError('this snapshot holds a PostgreSQL database: give --database-url of a fresh, empty database to restore into');
   const existing = await readdir(toDir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
   if (existing.length > 0) throw new RestoreError(`${toDir} is not empty: restore into a fresh directory`);
-  // A file stored in parts must be tiled exactly by them before anything is written.
-  const layout = partLayout(manifest.body.files);
-  if (layout.problems.length > 0) throw new RestoreError(`cannot restore: ${layout.problems.map((p) => p.message).join('; ')}`);
   await mkdir(toDir, { recursive: true, mode: 0o700 });
   let bytes = 0;
-  // The cipher runs in worker threads (one per core); this thread reads, hashes and writes.
-  const pool = options.decryptWorkers === false ? undefined : new DecryptPool();
   const restoreFile = async (file: SignedManifest['body']['files'][number]) => {
     const dest = destination(toDir, file.path);
     await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
     const part = `${dest}.part`;
     // A large write buffer: with the default 16 KiB every decrypted 64 KiB chunk waited for its write.
-    // A part of a larger file is written at its offset into the file created before the lanes start.
-    const out: WriteStream =
-      file.offset === undefined
-        ? createWriteStream(part, { flags: 'wx', mode: 0o600, highWaterMark: 4 * 1024 * 1024 })
-        : createWriteStream(part, { flags: 'r+', start: file.offset, highWaterMark: 4 * 1024 * 1024 });
+    const out: WriteStream = createWriteStream(part, { flags: 'wx', mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
     await once(out, 'open');
     let problems: ObjectProblem[];
     try {
       problems = await checkObject(target, file, {
         identities: options.identities,
         skipChunkHashes: true,
-        pool,
         sink: async (p) => {
           if (!out.write(p)) await once(out, 'drain');
         },
@@ -113,15 +99,10 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
       await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     }
     if (problems.length > 0) throw new RestoreError(`cannot restore ${file.path}: ${problems.map((p) => p.message).join('; ')}`, problems);
-    if (file.offset === undefined) await rename(part, dest);
+    await rename(part, dest);
     bytes += file.size;
   };
   try {
-    for (const p of layout.multi.keys()) {
-      const dest = destination(toDir, p);
-      await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
-      await writeFile(`${dest}.part`, '', { flag: 'wx', mode: 0o600 });
-    }
     // Several files at once: one file's reads and writes (libuv's thread pool) overlap another's
     // decryption and hashing (the main thread). The first failure stops the others from starting.
     const queue = [...manifest.body.files];
@@ -135,8 +116,6 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     };
     await Promise.all(Array.from({ length: Math.max(1, options.lanes ?? RESTORE_LANES) }, lane));
     if (failed) throw failed;
-    // Every part checked and written: the file is complete.
-    for (const p of layout.multi.keys()) await rename(`${destination(toDir, p)}.part`, destination(toDir, p));
     if (manifest.body.database === 'postgres') {
       const dump = path.join(toDir, 'postgres.dump');
       await pgRestore(options.databaseUrl!, dump);
@@ -145,10 +124,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   } catch (err) {
     await rm(toDir, { recursive: true, force: true });
     throw err;
-  } finally {
-    await pool?.close();
   }
-  return { manifest, toDir, files: new Set(manifest.body.files.map((f) => f.path)).size, bytes, chainProblems: chain.problems };
+  return { manifest, toDir, files: manifest.body.files.length, bytes, chainProblems: chain.problems };
 }
 
 /** pg_restore of a custom-format dump into an empty database, in one transaction. */

@@ -240,7 +240,7 @@ await createBackup(deps, { onObject: async () => { if (++n === 2) { process.stdo
     const killed = await server.deps.db.selectFrom('backup_run').select(['outcome', 'detail']).where('kind', '=', 'backup').where('outcome', '=', 'failure').execute();
     expect(killed.map((r) => JSON.parse(r.detail).error)).toEqual([expect.stringMatching(/interrupted/)]);
     expect(readdirSync(server.dataDir).filter((d) => d.startsWith('.backup-work-'))).toEqual([]);
-  }, 120_000); // a child process compiles the sources with tsx: slow on a loaded machine
+  });
 });
 
 function headerAndNonce(bytes: Buffer): number {
