@@ -183,7 +183,8 @@ export const CampaignMemberParams = z.strictObject({ id: Id, accountId: Id });
 export const RecipientStatus = z.enum(['scheduled', 'sending', 'sent', 'retrying', 'failed', 'cancelled']);
 
 /** Append-only tracking events. `click` is any GET of the link; `click_confirmed` is the landing script's proof of a person. */
-export const PhishEventKind = z.enum(['sent', 'send_failed', 'opened', 'click', 'click_confirmed', 'submitted', 'reported', 'lesson_completed']);
+/** `bounced`: a permanent delivery failure notice (RFC 3464 DSN, Action failed / 5.x.x) came back for this mail; its reason holds the status code. */
+export const PhishEventKind = z.enum(['sent', 'send_failed', 'bounced', 'opened', 'click', 'click_confirmed', 'submitted', 'reported', 'lesson_completed']);
 export type PhishEventKind = z.infer<typeof PhishEventKind>;
 
 export const PhishEvent = z.strictObject({
@@ -208,6 +209,12 @@ export const RecipientTimeline = z.strictObject({
   attempts: z.number().int(),
   lastError: z.string().nullable(),
   events: z.array(PhishEvent),
+  /**
+   * When the mail counts as delivered: sent, no permanent bounce, and the delivered window
+   * (config phishing.deliveredAfterMinutes) passed, shown at sent + window. Null otherwise, and
+   * always null when no bounce address is configured (bounces could not come back).
+   */
+  deliveredAt: Timestamp.nullable(),
 });
 export const CampaignRecipients = z.strictObject({ privacyMode: z.boolean(), recipients: z.array(RecipientTimeline) });
 export type CampaignRecipients = z.infer<typeof CampaignRecipients>;
@@ -216,6 +223,10 @@ export const ResultCounts = z.strictObject({
   recipients: z.number().int(),
   sent: z.number().int(),
   failed: z.number().int(),
+  /** Sent mail that came back with a permanent delivery failure. */
+  bounced: z.number().int(),
+  /** Sent, not bounced, and past the delivered window; null when no bounce address is configured. */
+  delivered: z.number().int().nullable(),
   opened: z.number().int(),
   /** People (not events) whose click a person made, per the bot rules. */
   clickedHuman: z.number().int(),

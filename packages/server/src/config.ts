@@ -116,6 +116,16 @@ export const ConfigSchema = z.strictObject({
       botWindowSeconds: int(0, 3600).default(60),
       /** Requests per minute per address on the public tracking and landing routes. */
       publicRateLimitPerMinute: int(1, 100000).default(120),
+      /**
+       * Envelope sender (SMTP MAIL FROM) of campaign mail, VERP style: "bounces@report.example.org"
+       * makes each mail's Return-Path "bounces+<trackingId>@report.example.org", so delivery status
+       * notifications name the recipient. Route it (e.g. a "+" subaddress catch-all) to the report
+       * mailbox. Unset: the envelope sender is the visible From and bounces never come back, so
+       * "delivered" is not reported.
+       */
+      bounceAddress: z.string().regex(/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+$/, 'an address like bounces@report.example.org').optional(),
+      /** A sent mail with no permanent bounce this long after sending counts as delivered. */
+      deliveredAfterMinutes: int(1, 10080).default(30),
       /** The report address's IMAP mailbox, polled for forwarded mail. */
       reportMailbox: z
         .strictObject({
@@ -130,7 +140,7 @@ export const ConfigSchema = z.strictObject({
         })
         .optional(),
     })
-    .default({ schedulerIntervalSeconds: 15, maxSendAttempts: 5, botWindowSeconds: 60, publicRateLimitPerMinute: 120 }),
+    .default({ schedulerIntervalSeconds: 15, maxSendAttempts: 5, botWindowSeconds: 60, publicRateLimitPerMinute: 120, deliveredAfterMinutes: 30 }),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -10,6 +10,8 @@ export interface OutgoingMail {
   html: string;
   messageId: string;
   headers?: Record<string, string>;
+  /** SMTP MAIL FROM (where bounces go) when it differs from the visible From. */
+  envelopeFrom?: string;
 }
 
 /** The one way the server sends mail: SMTP through the relay in config (nodemailer). */
@@ -57,6 +59,7 @@ export function createMailSender(config: Pick<Config, 'smtp'>): MailSender {
         html: mail.html,
         messageId: mail.messageId,
         headers: mail.headers,
+        ...(mail.envelopeFrom ? { envelope: { from: mail.envelopeFrom, to: mail.to } } : {}),
       });
       return { messageId: String(info.messageId), response: String(info.response) };
     },

@@ -293,7 +293,7 @@ describe('a campaign over SMTP', () => {
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toContain('text/csv');
     const lines = r.text.trim().split('\r\n');
-    expect(lines[0]).toBe('person,department,role,status,sent_at,opened,clicked_human,clicked_bot,submitted,fields_filled,reported_at,lesson_completed');
+    expect(lines[0]).toBe('person,department,role,status,sent_at,delivered_at,bounced,opened,clicked_human,clicked_bot,submitted,fields_filled,reported_at,lesson_completed');
     expect(lines).toHaveLength(7);
     expect(r.text).not.toContain('@');
     expect((await auditEntries(server, org.id)).at(-1)).toMatchObject({ type: 'phishing.results_exported' });

@@ -96,8 +96,8 @@ describe.skipIf(!dovecotAvailable)('report mailbox over IMAP', () => {
     );
     await deliver(['From: stranger@elsewhere.example', `To: ${REPORT.user}`, 'Subject: hello', '', 'not staff', ''].join('\r\n'));
 
-    expect(await pollReportMailbox(server.deps, cfg)).toEqual({ simulated: 1, triage: 1, ignored: 1, skipped: 0 });
-    expect(await pollReportMailbox(server.deps, cfg)).toEqual({ simulated: 0, triage: 0, ignored: 0, skipped: 0 });
+    expect(await pollReportMailbox(server.deps, cfg)).toEqual({ simulated: 1, triage: 1, ignored: 1, skipped: 0, bounced: 0 });
+    expect(await pollReportMailbox(server.deps, cfg)).toEqual({ simulated: 0, triage: 0, ignored: 0, skipped: 0, bounced: 0 });
 
     const events = await server.deps.db.selectFrom('phishing_event').selectAll().where('kind', '=', 'reported').execute();
     expect(events.map((e) => e.reason)).toEqual(['mailbox']);
@@ -107,6 +107,6 @@ describe.skipIf(!dovecotAvailable)('report mailbox over IMAP', () => {
 
     // A later message is picked up from where the last poll stopped.
     await deliver(['From: nurse@mailbox-hospital.test', `To: ${REPORT.user}`, 'Subject: another', '', 'Verify your password at https://x.example/login now', ''].join('\r\n'));
-    expect(await pollReportMailbox(server.deps, cfg)).toEqual({ simulated: 0, triage: 1, ignored: 0, skipped: 0 });
+    expect(await pollReportMailbox(server.deps, cfg)).toEqual({ simulated: 0, triage: 1, ignored: 0, skipped: 0, bounced: 0 });
   });
 });

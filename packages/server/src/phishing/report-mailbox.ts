@@ -14,6 +14,8 @@ export interface PollResult {
   triage: number;
   ignored: number;
   skipped: number;
+  /** Delivery status notifications recorded as permanent bounces. */
+  bounced: number;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface PollResult {
  * deleted: the mailbox stays the security team's record.
  */
 export async function pollReportMailbox(deps: Deps, cfg: MailboxConfig): Promise<PollResult> {
-  const result: PollResult = { simulated: 0, triage: 0, ignored: 0, skipped: 0 };
+  const result: PollResult = { simulated: 0, triage: 0, ignored: 0, skipped: 0, bounced: 0 };
   const client = new ImapFlow({
     host: cfg.host,
     port: cfg.port,

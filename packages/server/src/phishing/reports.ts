@@ -8,6 +8,7 @@ import { getAccountByEmail, listAccountsInOrg } from '../accounts/store.js';
 import * as store from './store.js';
 import { analyse, parseMail } from './mail-check.js';
 import { recordReported } from './tracking.js';
+import { deliveryStatusOf, recordDeliveryStatus } from './bounces.js';
 
 const TOKEN_IN_LINK = /\/t\/[com]\/([A-Za-z0-9_-]{22})/g;
 const TOKEN_IN_ID = /<([A-Za-z0-9_-]{22})@/g;
@@ -109,12 +110,16 @@ export async function reportPhishing(deps: Deps, actor: Actor, organisationId: s
 }
 
 /**
- * A mail forwarded to the report address (polled over IMAP). The forwarder is identified by the
+ * A mail reaching the report address (polled over IMAP): a bounce of campaign mail, or a forwarded report. The forwarder is identified by the
  * From address of the forwarding mail; a simulated mail counts as reported for its recipient
  * when that recipient forwarded it.
  */
-export async function ingestReportedMail(deps: Deps, raw: string): Promise<'simulated' | 'triage' | 'ignored'> {
+export async function ingestReportedMail(deps: Deps, raw: string): Promise<'simulated' | 'triage' | 'ignored' | 'bounced'> {
   const parsed = await parseMail(raw);
+  // A delivery status notification (to our VERP bounce address) is not a report: a permanent
+  // failure becomes the recipient's `bounced` event; a delay notice (4.x.x, still retried) changes nothing.
+  const dsn = await deliveryStatusOf(raw, parsed);
+  if (dsn) return (await recordDeliveryStatus(deps, dsn)) ? 'bounced' : 'ignored';
   const forwarder = parsed.from?.value[0]?.address?.toLowerCase() ?? null;
   for (const token of await trackingTokensIn(raw, parsed)) {
     const r = await store.recipientByToken(deps.db, token);

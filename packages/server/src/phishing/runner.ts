@@ -49,7 +49,7 @@ export function startPhishingRunner(deps: Deps, mailer: MailSender, log: Fastify
       lastPoll = now;
       try {
         const r = await pollReportMailbox(deps, cfg.reportMailbox);
-        if (r.simulated + r.triage + r.ignored + r.skipped) log.info(r, 'phishing: report mailbox read');
+        if (r.simulated + r.triage + r.ignored + r.skipped + r.bounced) log.info(r, 'phishing: report mailbox read');
       } catch (err) {
         log.warn({ err }, 'phishing: polling the report mailbox failed');
       }

@@ -16,6 +16,12 @@ export const trackingUrls = (publicUrl: string, token: string) => {
   return { link: `${base}/t/c/${token}`, pixel: `${base}/t/o/${token}.gif`, moment: `${base}/t/m/${token}` };
 };
 
+/** VERP (variable envelope return path): "bounces@d" becomes "bounces+<trackingId>@d", so a bounce names its recipient. */
+export const bounceAddressFor = (bounceAddress: string, token: string): string => {
+  const at = bounceAddress.lastIndexOf('@');
+  return `${bounceAddress.slice(0, at)}+${token}@${bounceAddress.slice(at + 1)}`;
+};
+
 /** Backoff after the n-th failed attempt: 1, 2, 4, 8 ... minutes, at most an hour. */
 export const retryDelaySeconds = (attempts: number): number => Math.min(3600, 60 * 2 ** Math.max(0, attempts - 1));
 
@@ -50,6 +56,7 @@ export async function composeMail(deps: Deps, r: store.RecipientRow, campaign: s
     html: merge(t.html, values, true),
     // The tracking id in the Message-ID lets a forwarded report be matched even if links were rewritten.
     messageId: `<${r.token}@${campaign.sender_domain}>`,
+    ...(deps.config.phishing.bounceAddress ? { envelopeFrom: bounceAddressFor(deps.config.phishing.bounceAddress, r.token) } : {}),
   };
 }
 

@@ -74,6 +74,9 @@ describe('durable sending', () => {
       expect(a.sent + b.sent).toBe(4 - sentBefore);
       expect(sink.mails).toHaveLength(4);
       expect(new Set(sink.mails.map((m) => m.envelopeTo[0])).size).toBe(4);
+      // No bounce address configured: the envelope sender is the visible From, and delivery is not claimed.
+      for (const m of sink.mails) expect(m.envelopeFrom).toBe(m.parsed.from?.value[0]?.address);
+      expect((await again.deps.db.selectFrom('phishing_event').select('kind').where('campaign_id', '=', id).where('kind', '=', 'bounced').execute()).length).toBe(0);
       const status = await again.deps.db.selectFrom('phishing_campaign').select('status').where('id', '=', id).executeTakeFirstOrThrow();
       expect(status.status).toBe('completed');
     } finally {
@@ -97,6 +100,7 @@ describe('durable sending', () => {
       expect(await sendDue(server.deps, mailer)).toMatchObject({ sent: 1 });
       recipients = (await (await officer()).get(`/api/v1/phishing/campaigns/${id}/recipients`)).body.recipients;
       expect(recipients[0]).toMatchObject({ status: 'sent', attempts: 2, lastError: null });
+      expect(recipients[0].deliveredAt).toBeNull();
 
       const id2 = await launch('dead relay', ['admin']);
       server.clock.advance(86_400);

@@ -34,6 +34,8 @@ function Counts({ c }: { c: ResultCounts }) {
     <ul className="counts">
       {item('sent', 'Sent', c.sent)}
       {item('failed', 'Failed to send', c.failed)}
+      {item('delivered', 'Delivered (no bounce after the window)', c.delivered ?? 'not tracked (no bounce address)')}
+      {item('bounced', 'Bounced', c.bounced)}
       {item('opened', 'Opened', c.opened)}
       {item('clicked', 'Clicked (people)', c.clickedHuman)}
       {item('scanner', 'Scanner-only', c.clickedBotOnly)}

@@ -3,6 +3,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 
 export interface ReceivedMail {
   envelopeTo: string[];
+  /** SMTP MAIL FROM, where the receiving side would send a bounce ('' for the null sender). */
+  envelopeFrom: string;
   raw: string;
   parsed: ParsedMail;
 }
@@ -41,6 +43,7 @@ export class SmtpSink {
           }
           const raw = Buffer.concat(chunks).toString('utf8');
           const to = session.envelope.rcptTo.map((r) => r.address);
+          const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
           if (options.keep === false) {
             s.count++;
             s.notify();
@@ -48,7 +51,7 @@ export class SmtpSink {
           }
           simpleParser(raw)
             .then((parsed) => {
-              s.mails.push({ envelopeTo: to, raw, parsed });
+              s.mails.push({ envelopeTo: to, envelopeFrom: from, raw, parsed });
               s.count++;
               s.notify();
               callback();
