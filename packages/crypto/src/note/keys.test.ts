@@ -7,7 +7,14 @@ import type { NoteErrorCode } from './note-error.js';
 import { formatSignerKey, generateNoteKey, parseSignerKey } from './signer-key.js';
 import { formatVerifierKey, parseVerifierKey } from './verifier-key.js';
 
-const { signerKey, verifierKey } = generateNoteKey('example.com/log');
+/** A fresh key pair whose key ID holds a letter, so that upper-casing it changes it (about 2% of IDs are all digits). */
+function keyWithLetterInId(): ReturnType<typeof generateNoteKey> {
+  for (;;) {
+    const key = generateNoteKey('example.com/log');
+    if (/[a-f]/.test(key.verifierKey.split('+')[1] ?? '')) return key;
+  }
+}
+const { signerKey, verifierKey } = keyWithLetterInId();
 const [, keyIdHex = '', keyBase64 = ''] = /^[^+]+\+([0-9a-f]{8})\+(.+)$/.exec(verifierKey) ?? [];
 
 function refusal(run: () => unknown): NoteErrorCode | 'accepted' {
