@@ -124,13 +124,21 @@ async function connectionOf(db: Db, organisationId: string, id: string): Promise
   return row;
 }
 
+/**
+ * The connection, read again under both organisations' locks (taken in a fixed order), so that a
+ * concurrent accept or end cannot act on a status it read before the other committed.
+ */
+async function lockedConnection(tx: Deps, ownOrganisationId: string, id: string): Promise<OrgConnectionTable> {
+  const before = await connectionOf(tx.db, ownOrganisationId, id);
+  await lockBoth(tx, before.proposer_org_id, before.target_org_id);
+  return connectionOf(tx.db, ownOrganisationId, id);
+}
+
 export async function acceptConnection(deps: Deps, actor: Actor, id: string): Promise<OrgConnection> {
   const own = actor.organisationId ?? '';
   let result: OrgConnectionTable | undefined;
   await inTransaction(deps, async (tx) => {
-    const before = await connectionOf(tx.db, own, id);
-    await lockBoth(tx, before.proposer_org_id, before.target_org_id);
-    const row = await connectionOf(tx.db, own, id);
+    const row = await lockedConnection(tx, own, id);
     if (row.target_org_id !== own) throw new ConsiliumError('FORBIDDEN', 'only an admin of the invited organisation accepts a connection');
     if (row.status !== 'proposed') throw new ConsiliumError('CONFLICT', `the connection is ${row.status}`);
     result = { ...row, status: 'active', accepted_by: actor.accountId, accepted_at: iso(tx.now()) };
@@ -148,9 +156,7 @@ export async function endConnection(deps: Deps, actor: Actor, id: string): Promi
   const own = actor.organisationId ?? '';
   let result: OrgConnectionTable | undefined;
   await inTransaction(deps, async (tx) => {
-    const before = await connectionOf(tx.db, own, id);
-    await lockBoth(tx, before.proposer_org_id, before.target_org_id);
-    const row = await connectionOf(tx.db, own, id);
+    const row = await lockedConnection(tx, own, id);
     if (row.status === 'ended') throw new ConsiliumError('CONFLICT', 'the connection has ended already');
     result = { ...row, status: 'ended', ended_by: actor.accountId, ended_at: iso(tx.now()) };
     await tx.db.updateTable('org_connection').set({ status: 'ended', ended_by: result.ended_by, ended_at: result.ended_at }).where('id', '=', id).execute();
