@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgeError, CHUNK_PLAINTEXT, checkRecipients, decryptAge, encryptAge, generateIdentity } from './age.js';
+import { AgeError, CHUNK_PLAINTEXT, PayloadSealer, checkRecipients, decryptAge, encryptAge, generateIdentity, makeHeader, makeHeaderWithTypage, unwrapFileKey } from './age.js';
+import { bech32Decode, makeX25519Header } from './age-x25519.js';
 
 /** Debian's age CLI (Go reference implementation), installed by .ci/run. */
 const AGE = '/usr/bin/age';
@@ -112,5 +113,43 @@ describe('age payload with node:crypto, header with age-encryption', () => {
     expect(() => checkRecipients([x.recipient, pq.recipient])).toThrow(/mix/);
     expect(checkRecipients([x.recipient, x2.recipient])).toBe('x25519');
     expect(() => checkRecipients([x.recipient, 'age1notarecipient'])).toThrow();
+  });
+
+  it('natively made X25519 headers: Debian age -d decrypts them, typage reads them, each has its own file key and shares', async () => {
+    const a = await generateIdentity('x25519');
+    const b = await generateIdentity('x25519');
+    writeFileSync(path.join(dir, 'native-b.key'), b.identity + '\n');
+    const plain = randomBytes(CHUNK_PLAINTEXT + 99);
+    const made = makeX25519Header([a.recipient, b.recipient]);
+    // makeHeader takes the native path for X25519 recipients.
+    expect((await makeHeader([a.recipient, b.recipient])).header.toString('latin1')).toMatch(/^age-encryption\.org\/v1\n-> X25519 [A-Za-z0-9+/]{43}\n[A-Za-z0-9+/]{43}\n-> X25519 [A-Za-z0-9+/]{43}\n[A-Za-z0-9+/]{43}\n--- [A-Za-z0-9+/]{43}\n$/);
+    const out: Buffer[] = [];
+    const sealer = new PayloadSealer(made.fileKey, (c) => out.push(c));
+    sealer.push(plain);
+    sealer.finish();
+    const file = path.join(dir, 'native.age');
+    writeFileSync(file, Buffer.concat([made.header, sealer.nonce, ...out]));
+    expect(execFileSync(AGE, ['-d', '-i', path.join(dir, 'native-b.key'), file], { maxBuffer: 64 * 1024 * 1024 }).equals(plain)).toBe(true);
+    expect((await unwrapFileKey(made.header, [a.identity])).equals(made.fileKey)).toBe(true);
+    const again = makeX25519Header([a.recipient, b.recipient]);
+    expect(again.fileKey.equals(made.fileKey)).toBe(false);
+    expect(again.header.subarray(32, 75).equals(made.header.subarray(32, 75))).toBe(false);
+    // A flipped bit in a stanza or the MAC fails the header MAC (age §Header MAC).
+    const bad = Buffer.from(made.header);
+    bad[40] = bad[40] === 0x41 ? 0x42 : 0x41;
+    await expect(unwrapFileKey(bad, [a.identity])).rejects.toBeInstanceOf(AgeError);
+    // typage's header (used for hybrid recipients) still decrypts the same way.
+    const typage = await makeHeaderWithTypage([a.recipient, b.recipient]);
+    expect((await unwrapFileKey(typage.header, [b.identity])).equals(typage.fileKey)).toBe(true);
+  });
+
+  it('bech32 recipients: a wrong checksum, prefix or mixed case is refused', async () => {
+    const { recipient } = await generateIdentity('x25519');
+    expect(bech32Decode(recipient, 'age')).toHaveLength(32);
+    expect(bech32Decode(recipient.toUpperCase(), 'age')).toHaveLength(32);
+    const flipped = recipient.slice(0, -1) + (recipient.endsWith('q') ? 'p' : 'q');
+    expect(() => bech32Decode(flipped, 'age')).toThrow(/checksum/);
+    expect(() => bech32Decode(recipient, 'agx')).toThrow(/prefix/);
+    expect(() => bech32Decode('A' + recipient.slice(1), 'age')).toThrow(/mixed case/);
   });
 });

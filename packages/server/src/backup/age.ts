@@ -1,10 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { makeX25519Header } from './age-x25519.js';
 import { Decrypter, Encrypter, generateHybridIdentity, generateX25519Identity, identityToRecipient, type Recipient } from 'age-encryption';
 
 /**
  * The age file format (C2SP age, https://c2sp.org/age), split where the speed is:
  * - the header (recipient stanzas wrapping a random 16-byte file key, and the header MAC) is
- *   made and read by `age-encryption` (the reference TypeScript implementation, typage);
+ *   read by `age-encryption` (the reference TypeScript implementation, typage), and made by it
+ *   for hybrid recipients; X25519 headers are made natively by age-x25519.ts;
  * - the payload is processed here with node:crypto's native ChaCha20-Poly1305, following
  *   age §Payload exactly: a 16-byte nonce, payload key = HKDF-SHA-256(ikm = file key,
  *   salt = nonce, info = "payload"), then the STREAM construction over 64 KiB plaintext chunks
@@ -76,6 +78,13 @@ export function parseIdentityFile(text: string): string[] {
  * chunk (16-byte tag); the header is everything before that.
  */
 export async function makeHeader(recipients: readonly string[]): Promise<{ header: Buffer; fileKey: Buffer }> {
+  // X25519 recipients: made natively (age-x25519.ts), ~0.1 ms instead of several ms a header.
+  if (checkRecipients(recipients) === 'x25519') return makeX25519Header(recipients);
+  return makeHeaderWithTypage(recipients);
+}
+
+/** The same with typage (hybrid recipients; tests compare it with the native X25519 path). */
+export async function makeHeaderWithTypage(recipients: readonly string[]): Promise<{ header: Buffer; fileKey: Buffer }> {
   checkRecipients(recipients);
   const e = new Encrypter();
   for (const r of recipients) e.addRecipient(r);
