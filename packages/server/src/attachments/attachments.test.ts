@@ -5,10 +5,23 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptAttachment, encryptAttachment } from '@consilium/crypto';
 import { attachmentCiphertextBytes, type UploadedAttachment } from '@consilium/protocol';
-import { startTestServer, type TestClient, type TestServer } from '../test-support/harness.js';
+import type { TestClient, TestServer } from '../test-support/harness.js';
 import { expectError, rawRequest } from '../test-support/http.js';
 import { appendedBy } from '../test-support/audit.js';
-import { addPerson, DeviceDirectory, eventually, MlsDevice, seedOrganisation, signInPerson, trackConnections, type Organisation, type Person } from '../test-support/mls-client.js';
+import {
+  addPerson,
+  DeviceDirectory,
+  eventually,
+  MlsDevice,
+  seedMessagingCast,
+  seedOrganisation,
+  signInPerson,
+  startMessagingRig,
+  startMessagingServer,
+  type MessagingRig,
+  type Organisation,
+  type Person,
+} from '../test-support/mls-client.js';
 import { blobDirOf, blobPath } from './blob-store.js';
 
 // Attachments end to end over HTTP: real server, real database (SQLite, or PostgreSQL with
@@ -16,10 +29,9 @@ import { blobDirOf, blobPath } from './blob-store.js';
 // attachment encryption. A small size limit (8 KiB) keeps the over-size cases cheap.
 
 const LIMIT = 8 * 1024;
+let rig: MessagingRig;
 let server: TestServer;
-let connections: ReturnType<typeof trackConnections>;
 let org: Organisation;
-let otherOrg: Organisation;
 const directory = new DeviceDirectory();
 let alice: Person;
 let bob: Person;
@@ -35,16 +47,9 @@ let direct: string;
 let other: string;
 
 beforeAll(async () => {
-  server = await startTestServer({ attachmentMaxBytes: LIMIT });
-  // MLS stamps key packages with the wall clock; the server checks them with its own (see startMessagingServer).
-  server.clock.advance((Date.now() - server.clock.now().getTime()) / 1000);
-  connections = trackConnections(server);
-  org = await seedOrganisation(server, 'St Elsewhere');
-  otherOrg = await seedOrganisation(server, 'County General');
-  alice = await addPerson(server, org, 'alice');
-  bob = await addPerson(server, org, 'bob');
-  carol = await addPerson(server, org, 'carol');
-  mallory = await addPerson(server, otherOrg, 'mallory');
+  rig = await startMessagingRig({ config: { attachmentMaxBytes: LIMIT } });
+  server = rig.server;
+  ({ org, alice, bob, carol, mallory } = await seedMessagingCast(server));
   alice1 = await MlsDevice.create(server, alice, directory);
   bob1 = await MlsDevice.create(server, bob, directory);
   carol1 = await MlsDevice.create(server, carol, directory);
@@ -52,10 +57,7 @@ beforeAll(async () => {
   direct = await alice1.createConversation('direct', [bob.id]);
   other = await alice1.createConversation('direct', [carol.id]);
 });
-afterAll(async () => {
-  connections?.destroyAll();
-  await server?.stop();
-});
+afterAll(() => rig?.stop());
 
 /** Same-origin PUT of raw bytes with the client's session cookie. */
 async function upload(client: TestClient, blobId: string, conversationId: string, body: Uint8Array, contentType = 'image/jpeg', headers: Record<string, string> = {}) {
@@ -259,9 +261,8 @@ describe('attachments: content-addressed blob store', () => {
 
 describe('attachments larger than the API body limit', () => {
   it('streams a 1 MiB upload past the 256 KiB JSON body limit (the attachment limit applies, not the API one)', async () => {
-    const big = await startTestServer({ attachmentMaxBytes: 2 * 1024 * 1024, bodyLimitBytes: 256 * 1024 });
+    const big = await startMessagingServer({ config: { attachmentMaxBytes: 2 * 1024 * 1024, bodyLimitBytes: 256 * 1024 } });
     try {
-      big.clock.advance((Date.now() - big.clock.now().getTime()) / 1000);
       const o = await seedOrganisation(big, 'Big Files Hospital');
       const d1 = await MlsDevice.create(big, await addPerson(big, o, 'dana'), directory);
       const p2 = await addPerson(big, o, 'eli');

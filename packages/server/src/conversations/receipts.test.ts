@@ -8,11 +8,10 @@ import {
   DeviceDirectory,
   eventually,
   MlsDevice,
-  seedOrganisation,
+  seedMessagingCast,
   signInPerson,
-  startMessagingServer,
-  trackConnections,
-  type FrameSocket,
+  startMessagingRig,
+  type MessagingRig,
   type Organisation,
   type Person,
 } from '../test-support/mls-client.js';
@@ -20,10 +19,9 @@ import {
 // Sent / delivered / read receipts, titles and leaving, over the real HTTP API and WebSocket, with
 // real MLS devices (SQLite, or PostgreSQL with CONSILIUM_TEST_PG).
 
+let rig: MessagingRig;
 let server: TestServer;
-let connections: ReturnType<typeof trackConnections>;
 let org: Organisation;
-let otherOrg: Organisation;
 const directory = new DeviceDirectory();
 let alice: Person;
 let bob: Person;
@@ -34,15 +32,6 @@ let alice2: MlsDevice;
 let bob1: MlsDevice;
 let carol1: MlsDevice;
 let group: string;
-const sockets: FrameSocket[] = [];
-
-async function open(device: MlsDevice): Promise<FrameSocket> {
-  const socket = await device.socket();
-  sockets.push(socket);
-  await socket.next('ready');
-  return socket;
-}
-
 async function receipts(device: MlsDevice, id: string): Promise<Map<string, MemberReceipt>> {
   const r = await device.client.get<ReceiptList>(`/api/v1/conversations/${id}/receipts`);
   expect(r.status, JSON.stringify(r.body)).toBe(200);
@@ -51,14 +40,9 @@ async function receipts(device: MlsDevice, id: string): Promise<Map<string, Memb
 }
 
 beforeAll(async () => {
-  server = await startMessagingServer();
-  connections = trackConnections(server);
-  org = await seedOrganisation(server, 'St Elsewhere');
-  otherOrg = await seedOrganisation(server, 'County General');
-  alice = await addPerson(server, org, 'alice');
-  bob = await addPerson(server, org, 'bob');
-  carol = await addPerson(server, org, 'carol');
-  mallory = await addPerson(server, otherOrg, 'mallory');
+  rig = await startMessagingRig();
+  server = rig.server;
+  ({ org, alice, bob, carol, mallory } = await seedMessagingCast(server));
   alice1 = await MlsDevice.create(server, alice, directory, { keyPackages: 5 });
   alice2 = await MlsDevice.create(server, alice, directory, { keyPackages: 5 });
   bob1 = await MlsDevice.create(server, bob, directory, { keyPackages: 5 });
@@ -66,15 +50,11 @@ beforeAll(async () => {
   group = await alice1.createConversation('group', [bob.id, carol.id]);
   for (const d of [alice2, bob1, carol1]) expect(await d.joinWelcomes()).toEqual([group]);
 });
-afterAll(async () => {
-  for (const s of sockets) s.ws.terminate();
-  connections?.destroyAll();
-  await server?.stop();
-});
+afterAll(() => rig?.stop());
 
 describe('receipts', () => {
   it('delivered follows the devices\u2019 acknowledgements, read follows the read marker, and members hear both over the socket', async () => {
-    const watcher = await open(alice2);
+    const watcher = await rig.open(alice2);
     const seq = await alice1.send(group, 'Ward round at 9, bed 12 first');
     let seen = await receipts(alice1, group);
     // Sent: the sender's own cursor moved with the message; nobody else has it yet.
@@ -102,8 +82,8 @@ describe('receipts', () => {
   });
 
   it('an ack over the WebSocket moves "delivered" too', async () => {
-    const watcher = await open(alice1);
-    const carolSocket = await open(carol1);
+    const watcher = await rig.open(alice1);
+    const carolSocket = await rig.open(carol1);
     const seq = await bob1.send(group, 'Bloods back, K+ 5.9');
     await carol1.receive(group, { ack: false });
     carolSocket.send({ type: 'ack', conversationId: group, seq });

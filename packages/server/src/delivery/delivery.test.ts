@@ -10,12 +10,12 @@ import {
   DeviceDirectory,
   fromB64,
   MlsDevice,
-  seedOrganisation,
+  seedMessagingCast,
   signInPerson,
-  startMessagingServer,
+  startMessagingRig,
   syncAll,
-  trackConnections,
   utf8,
+  type MessagingRig,
   type Organisation,
   type Person,
 } from '../test-support/mls-client.js';
@@ -24,10 +24,9 @@ import type { DeliveryEvent } from './fan-out.js';
 // The MLS Delivery Service end to end: real server, real database (SQLite, or PostgreSQL with
 // CONSILIUM_TEST_PG), and devices that run the real MLS library over the real HTTP API.
 
+let rig: MessagingRig;
 let server: TestServer;
-let connections: ReturnType<typeof trackConnections>;
 let org: Organisation;
-let otherOrg: Organisation;
 const directory = new DeviceDirectory();
 
 let alice: Person;
@@ -44,14 +43,9 @@ let mallory1: MlsDevice;
 let group: string;
 
 beforeAll(async () => {
-  server = await startMessagingServer();
-  connections = trackConnections(server);
-  org = await seedOrganisation(server, 'St Elsewhere');
-  otherOrg = await seedOrganisation(server, 'County General');
-  alice = await addPerson(server, org, 'alice');
-  bob = await addPerson(server, org, 'bob');
-  carol = await addPerson(server, org, 'carol');
-  mallory = await addPerson(server, otherOrg, 'mallory');
+  rig = await startMessagingRig();
+  server = rig.server;
+  ({ org, alice, bob, carol, mallory } = await seedMessagingCast(server));
   alice1 = await MlsDevice.create(server, alice, directory, { name: 'Alice laptop', keyPackages: 5 });
   alice2 = await MlsDevice.create(server, alice, directory, { name: 'Alice phone', keyPackages: 5 });
   bob1 = await MlsDevice.create(server, bob, directory, { keyPackages: 5 });
@@ -60,10 +54,7 @@ beforeAll(async () => {
   group = await alice1.createConversation('group', [bob.id, carol.id]);
   for (const d of [alice2, bob1, carol1]) expect(await d.joinWelcomes()).toEqual([group]);
 });
-afterAll(async () => {
-  connections?.destroyAll();
-  await server?.stop();
-});
+afterAll(() => rig?.stop());
 
 /** Sends `texts` round-robin from the devices; returns [sender, text, seq] in send order. */
 async function exchange(conversationId: string, senders: MlsDevice[], rounds: number, label: string) {

@@ -12,9 +12,9 @@ import {
   MlsDevice,
   seedOrganisation,
   signInPerson,
-  startMessagingServer,
-  trackConnections,
+  startMessagingRig,
   UpgradeRefused,
+  type MessagingRig,
   type Organisation,
   type Person,
 } from '../test-support/mls-client.js';
@@ -22,8 +22,8 @@ import {
 // The realtime socket: one per device at /api/v1/ws, authenticated by the session cookie of the
 // upgrade request; validated frames both ways, a frame budget, and delivery of new messages.
 
+let rig: MessagingRig;
 let server: TestServer;
-let connections: ReturnType<typeof trackConnections>;
 let org: Organisation;
 const directory = new DeviceDirectory();
 let ann: Person;
@@ -32,23 +32,13 @@ let ann1: MlsDevice;
 let ann2: MlsDevice;
 let ben1: MlsDevice;
 let ward: string;
-const sockets: FrameSocket[] = [];
-
-async function open(device: MlsDevice): Promise<FrameSocket> {
-  const socket = await device.socket();
-  sockets.push(socket);
-  const ready = await socket.next('ready');
-  expect(ready.deviceId).toBe(device.deviceId);
-  return socket;
-}
-
 async function ackedSeq(device: MlsDevice, conversationId: string): Promise<number> {
   return (await device.client.get(`/api/v1/conversations/${conversationId}`)).body.ackedSeq;
 }
 
 beforeAll(async () => {
-  server = await startMessagingServer();
-  connections = trackConnections(server);
+  rig = await startMessagingRig();
+  server = rig.server;
   org = await seedOrganisation(server, 'Royal Infirmary');
   ann = await addPerson(server, org, 'ann');
   ben = await addPerson(server, org, 'ben');
@@ -58,11 +48,7 @@ beforeAll(async () => {
   ward = await ann1.createConversation('group', [ben.id]);
   for (const d of [ann2, ben1]) await d.joinWelcomes();
 });
-afterAll(async () => {
-  for (const s of sockets) s.ws.terminate();
-  connections?.destroyAll();
-  await server?.stop();
-});
+afterAll(() => rig?.stop());
 
 describe('opening the socket', () => {
   it('refuses an upgrade without a session (401), for a session with no device (409 DEVICE_REQUIRED), and from a foreign Origin (403)', async () => {
@@ -92,13 +78,13 @@ describe('opening the socket', () => {
 
     // Control: the app's own origin, and no Origin at all (a native client), are let in.
     const own = await FrameSocket.open(server.url, ben1.client, { origin: 'http://localhost:8080' });
-    sockets.push(own);
+    rig.sockets.push(own);
     await own.next('ready');
     await own.close();
   });
 
   it('a refused upgrade does not leave its connection open on the server', async () => {
-    const before = connections.open();
+    const before = rig.connections.open();
     const { port } = new URL(server.url);
     const socket = net.connect(Number(port), '127.0.0.1');
     let reply = '';
@@ -119,11 +105,12 @@ describe('opening the socket', () => {
     } finally {
       socket.destroy();
     }
-    await eventually(async () => connections.open() <= before, 'the server let go of the connection', 5_000);
+    await eventually(async () => rig.connections.open() <= before, 'the server let go of the connection', 5_000);
   });
 
   it("says 'ready' with the device id, and every frame it sends fits the protocol's ServerFrame schema", async () => {
-    const socket = await open(ben1);
+    const socket = await rig.open(ben1);
+    expect(socket.all('ready').map((f) => f.deviceId)).toEqual([ben1.deviceId]);
     await socket.ping('hello');
     expect(socket.invalidFrames).toEqual([]);
     await socket.close();
@@ -132,7 +119,7 @@ describe('opening the socket', () => {
 
 describe('delivery over the socket', () => {
   it('a message submitted by another device arrives as a message frame with its body, and decrypts', async () => {
-    const [benSocket, annSocket, ann2Socket] = [await open(ben1), await open(ann1), await open(ann2)];
+    const [benSocket, annSocket, ann2Socket] = [await rig.open(ben1), await rig.open(ann1), await rig.open(ann2)];
     const submitted = await ann1.encrypt(ward, 'pushed to you');
     const reply = await ann1.submit(ward, submitted);
     expect(reply.status).toBe(200);
@@ -163,7 +150,7 @@ describe('delivery over the socket', () => {
   it('a device added to a conversation gets a welcome frame', async () => {
     const cy = await addPerson(server, org, 'cy');
     const cy1 = await MlsDevice.create(server, cy, directory);
-    const socket = await open(cy1);
+    const socket = await rig.open(cy1);
     const conversation = await ben1.createConversation('group', [cy.id]);
     const frame = await socket.next('welcome');
     expect(frame.conversationId).toBe(conversation);
@@ -178,7 +165,7 @@ describe('delivery over the socket', () => {
   it('ack frames move the delivery cursor (never back, never past the last message)', async () => {
     await ann1.send(ward, 'to acknowledge 1');
     const last = await ann1.send(ward, 'to acknowledge 2');
-    const socket = await open(ben1);
+    const socket = await rig.open(ben1);
     await ben1.receive(ward, { ack: false });
     const before = await ackedSeq(ben1, ward);
     expect(before).toBeLessThan(last);
@@ -201,14 +188,14 @@ describe('delivery over the socket', () => {
   });
 
   it('an offline device catches up from its cursor after reconnecting, in order', async () => {
-    const first = await open(ben1);
+    const first = await rig.open(ben1);
     await ben1.receive(ward);
     const cursor = await ackedSeq(ben1, ward);
     await first.close();
     const texts = ['while offline 1', 'while offline 2', 'while offline 3'];
     for (const t of texts) await ann2.send(ward, t);
     // Reconnect: ready, then fetch from the acknowledged cursor.
-    const again = await open(ben1);
+    const again = await rig.open(ben1);
     expect(again.all('message')).toEqual([]);
     const got = await ben1.receive(ward);
     expect(got.map((m) => m.text)).toEqual(texts);
@@ -224,7 +211,7 @@ describe('delivery over the socket', () => {
 
 describe('frames the server refuses', () => {
   it('malformed JSON, unknown types, bad fields, binary and oversized frames get error frames; the socket stays usable', async () => {
-    const socket = await open(ben1);
+    const socket = await rig.open(ben1);
     const cases: [unknown, string][] = [
       ['{"type": "ping"', 'MALFORMED_JSON'],
       ['not json at all', 'MALFORMED_JSON'],
@@ -250,7 +237,7 @@ describe('frames the server refuses', () => {
   });
 
   it('more frames than the per-second budget get RATE_LIMITED error frames, and the socket recovers', async () => {
-    const socket = await open(ben1);
+    const socket = await rig.open(ben1);
     const burst = CLIENT_FRAMES_PER_SECOND * 2;
     for (let i = 0; i < burst; i++) socket.send({ type: 'ping', id: `burst-${i}` });
     const limited = await socket.next('error', (f) => f.code === 'RATE_LIMITED');
@@ -293,7 +280,7 @@ describe('backpressure', () => {
     const dee1 = await MlsDevice.create(server, dee, directory);
     const room = await ben1.createConversation('group', [dee.id]);
     await dee1.joinWelcomes();
-    const socket = await open(dee1);
+    const socket = await rig.open(dee1);
     const texts = await flood(socket, ben1, room, { resume: true });
     // Once the reader has drained below the limit, the next message is delivered again (after the
     // resync). Sent before that, it would be dropped too, and the test would depend on read speed.
@@ -317,7 +304,7 @@ describe('backpressure', () => {
     const fay1 = await MlsDevice.create(server, fay, directory);
     const room = await ben1.createConversation('group', [fay.id]);
     await fay1.joinWelcomes();
-    const socket = await open(fay1);
+    const socket = await rig.open(fay1);
     const texts = await flood(socket, ben1, room, { resume: true });
     // The last message went out while the socket was over its limit, so it was not pushed: without
     // a resync the device would not know of it until something else happens in one of its conversations.
@@ -331,7 +318,7 @@ describe('backpressure', () => {
     const eve1 = await MlsDevice.create(server, eve, directory);
     const room = await ben1.createConversation('group', [eve.id]);
     await eve1.joinWelcomes();
-    const socket = await open(eve1);
+    const socket = await rig.open(eve1);
     const raw = (socket.ws as unknown as { _socket: net.Socket })._socket;
     await flood(socket, ben1, room, { resume: false });
     expect((await eve1.client.delete(`/api/v1/devices/${eve1.deviceId}`)).status).toBe(200);
@@ -344,9 +331,9 @@ describe('backpressure', () => {
 
 describe('typing notices', () => {
   it('reach the other members\u2019 devices (not the typist\u2019s own), at most one per device per window; outsiders get typed errors', async () => {
-    const typist = await open(ann1);
-    const reader = await open(ben1);
-    const sibling = await open(ann2);
+    const typist = await rig.open(ann1);
+    const reader = await rig.open(ben1);
+    const sibling = await rig.open(ann2);
     typist.send({ type: 'typing', conversationId: ward });
     const heard = await reader.next('typing', (f) => f.conversationId === ward);
     expect(heard.accountId).toBe(ann.id);

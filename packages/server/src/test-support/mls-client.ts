@@ -39,6 +39,7 @@ import {
   type StoredMessage,
   type SubmitMessageBody,
 } from '@consilium/protocol';
+import type { ConfigInput } from '../config.js';
 import { createOrganisation } from '../orgs/service.js';
 import { createAccount } from '../accounts/service.js';
 import { systemActor } from '../audit/record.js';
@@ -56,8 +57,8 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
  * stamped by the MLS library with the real time, and the server checks their lifetime with its
  * own clock, so the two must agree.
  */
-export async function startMessagingServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const server = await startTestServer({}, options);
+export async function startMessagingServer(options: TestServerOptions & { config?: Partial<ConfigInput> } = {}): Promise<TestServer> {
+  const server = await startTestServer(options.config, options);
   if (!options.storageOf) server.clock.advance((Date.now() - server.clock.now().getTime()) / 1000);
   return server;
 }
@@ -78,6 +79,66 @@ export function trackConnections(server: TestServer): { destroyAll(): void; open
       for (const s of sockets) s.destroy();
     },
     open: () => sockets.size,
+  };
+}
+
+/**
+ * A messaging server for one test file, with what its afterAll must undo: the sockets its tests
+ * opened and every connection the server accepted (see trackConnections).
+ */
+export interface MessagingRig {
+  server: TestServer;
+  connections: ReturnType<typeof trackConnections>;
+  /** Sockets to cut at stop(); open() adds to it, a test may push one it opened itself. */
+  sockets: FrameSocket[];
+  /** Opens the device's socket and waits for its ready frame, which must name the device. */
+  open(device: MlsDevice): Promise<FrameSocket>;
+  stop(): Promise<void>;
+}
+
+export async function startMessagingRig(options: Parameters<typeof startMessagingServer>[0] = {}): Promise<MessagingRig> {
+  const server = await startMessagingServer(options);
+  const connections = trackConnections(server);
+  const sockets: FrameSocket[] = [];
+  return {
+    server,
+    connections,
+    sockets,
+    async open(device) {
+      const socket = await device.socket();
+      sockets.push(socket);
+      const ready = await socket.next('ready');
+      if (ready.deviceId !== device.deviceId) throw new Error(`ready names device ${ready.deviceId}, not ${device.deviceId}`);
+      return socket;
+    },
+    async stop() {
+      for (const s of sockets) s.ws.terminate();
+      connections.destroyAll();
+      await server.stop();
+    },
+  };
+}
+
+/** The people most messaging tests need: three of one organisation, and Mallory of another. */
+export interface MessagingCast {
+  org: Organisation;
+  otherOrg: Organisation;
+  alice: Person;
+  bob: Person;
+  carol: Person;
+  mallory: Person;
+}
+
+export async function seedMessagingCast(server: TestServer): Promise<MessagingCast> {
+  const org = await seedOrganisation(server, 'St Elsewhere');
+  const otherOrg = await seedOrganisation(server, 'County General');
+  return {
+    org,
+    otherOrg,
+    alice: await addPerson(server, org, 'alice'),
+    bob: await addPerson(server, org, 'bob'),
+    carol: await addPerson(server, org, 'carol'),
+    mallory: await addPerson(server, otherOrg, 'mallory'),
   };
 }
 
