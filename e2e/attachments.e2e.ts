@@ -1,28 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { findImageMetadata } from '../packages/web/src/attachments/image-metadata.js';
 import { FIXTURE_CAMERA, FIXTURE_LATITUDE, latitudeOf, readExif, withGpsExif } from '../packages/web/src/attachments/exif-fixture.js';
 import { b64, baseJpeg, fromB64 } from './photo-fixture.js';
-import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, WAIT } from './support.js';
+import { seedColleagues, signInFirstTime, watchConsole, WAIT, useE2e } from './support.js';
 
 // The media vault in Chromium: images lose their EXIF/GPS metadata by being re-encoded through
 // a canvas (proved on a JPEG that carries GPS tags, written by piexifjs), and one clinician sends
 // such a photo to another, who sees it decrypted in the thread.
 
-let server: E2eServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startE2eServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = useE2e();
 
 const shot = (page: Page, name: string) => (process.env.E2E_SCREENSHOTS ? page.screenshot({ path: `/tmp/attachments-${name}.png`, fullPage: true }) : undefined);
 
@@ -36,7 +26,7 @@ describe('attachments in Chromium', () => {
       write: false,
       target: 'es2022',
     });
-    const page = await browser.newPage();
+    const page = await e2e.browser.newPage();
     await page.setContent('<!doctype html><title>sanitiser</title>');
     await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
 
@@ -96,16 +86,16 @@ describe('attachments in Chromium', () => {
   });
 
   it('one clinician sends a photo with GPS tags; the other sees it decrypted in the thread, without the tags', async () => {
-    await seedColleagues(server, 'E2E Vault Hospital', [
+    await seedColleagues(e2e.server, 'E2E Vault Hospital', [
       { email: 'alice@e2e-vault.test', displayName: 'Dr Alice Vault', role: 'clinician' },
       { email: 'bob@e2e-vault.test', displayName: 'Dr Bob Vault', role: 'clinician' },
     ]);
-    const a = await (await browser.newContext()).newPage();
-    const b = await (await browser.newContext()).newPage();
+    const a = await (await e2e.browser.newContext()).newPage();
+    const b = await (await e2e.browser.newContext()).newPage();
     const problemsA = watchConsole(a);
     const problemsB = watchConsole(b);
-    await signInFirstTime(a, server.origin, 'alice@e2e-vault.test');
-    await signInFirstTime(b, server.origin, 'bob@e2e-vault.test');
+    await signInFirstTime(a, e2e.server.origin, 'alice@e2e-vault.test');
+    await signInFirstTime(b, e2e.server.origin, 'bob@e2e-vault.test');
     for (const page of [a, b]) await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
 
     await a.getByRole('button', { name: 'New conversation' }).click();
@@ -131,9 +121,9 @@ describe('attachments in Chromium', () => {
     await a.locator('.message-own', { hasText: 'Wound on day 3' }).locator('[data-testid=attachment] img').waitFor(WAIT);
 
     // What the server stored is ciphertext in our format, not the JPEG.
-    const rows = await server.deps.db.selectFrom('attachment_blob').selectAll().execute();
+    const rows = await e2e.server.deps.db.selectFrom('attachment_blob').selectAll().execute();
     expect(rows).toHaveLength(1);
-    const stored = readFileSync(path.join(server.deps.config.dataDir, 'blobs', rows[0]!.blob_id.slice(0, 2), rows[0]!.blob_id));
+    const stored = readFileSync(path.join(e2e.server.deps.config.dataDir, 'blobs', rows[0]!.blob_id.slice(0, 2), rows[0]!.blob_id));
     expect(stored.subarray(0, 4).toString('latin1')).toBe('CNSA');
     expect(stored.includes(Buffer.from(FIXTURE_CAMERA))).toBe(false);
 
@@ -177,17 +167,17 @@ describe('attachments in Chromium', () => {
       return { right: std(40, 20), untouchedChecker: std(33, 3) };
     }, b64(shown));
     expect(spread.right).toBeLessThan(spread.untouchedChecker / 4);
-    const types = (await server.deps.db.selectFrom('audit_entry').select('leaf').execute()).map((r) => (JSON.parse(r.leaf) as { type: string }).type);
+    const types = (await e2e.server.deps.db.selectFrom('audit_entry').select('leaf').execute()).map((r) => (JSON.parse(r.leaf) as { type: string }).type);
     expect(types).toEqual(expect.arrayContaining(['attachment.uploaded', 'attachment.downloaded', 'attachment.exported']));
 
     // Alice deletes the message for everyone: the recall names its photo, and the server deletes the
     // ciphertext file with it; Bob's copy goes too.
-    const blobFile = path.join(server.deps.config.dataDir, 'blobs', rows[0]!.blob_id.slice(0, 2), rows[0]!.blob_id);
+    const blobFile = path.join(e2e.server.deps.config.dataDir, 'blobs', rows[0]!.blob_id.slice(0, 2), rows[0]!.blob_id);
     const sent = a.locator('.message-own', { hasText: 'Wound on day 3' });
     await sent.getByRole('button', { name: 'Delete' }).click();
     await a.getByRole('button', { name: 'Delete for everyone' }).click();
     await expect.poll(() => existsSync(blobFile), WAIT).toBe(false);
-    expect(await server.deps.db.selectFrom('attachment_blob').selectAll().execute()).toEqual([]);
+    expect(await e2e.server.deps.db.selectFrom('attachment_blob').selectAll().execute()).toEqual([]);
     await b.getByText('This message was deleted.').waitFor(WAIT);
     expect(await b.locator('[data-testid=attachment]').count()).toBe(0);
 

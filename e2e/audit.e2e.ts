@@ -1,18 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, seedPerson, signInFirstTime, startE2eServer, watchConsole, type E2eServer } from './support.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { seedPerson, signInFirstTime, watchConsole, useE2e } from './support.js';
 
-let server: E2eServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startE2eServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = useE2e();
 
 /** Checkpoints are signed about once a second, so the browser's verdict can take a moment. */
 const CHECKPOINT_WAIT = { timeout: 15_000 };
@@ -26,12 +16,12 @@ async function openAuditLog(page: Page): Promise<void> {
 describe('audit log in Chromium', () => {
   it('shows an admin their own sign-in, with the checkpoint and the entry verified in the browser', async () => {
     const email = 'dr.audit@e2e-audit.test';
-    await seedPerson(server, 'E2E Audit Hospital', email, 'admin');
-    const context = await browser.newContext();
+    await seedPerson(e2e.server, 'E2E Audit Hospital', email, 'admin');
+    const context = await e2e.browser.newContext();
     const page = await context.newPage();
     const problems = watchConsole(page);
 
-    await signInFirstTime(page, server.origin, email);
+    await signInFirstTime(page, e2e.server.origin, email);
     await openAuditLog(page);
 
     // First visit: the browser checks the signed checkpoint itself and pins it.
@@ -62,12 +52,12 @@ describe('audit log in Chromium', () => {
 
   it('lets a security officer open only the audit log, and alerts when the log no longer extends what the browser saw', async () => {
     const email = 'sec.audit@e2e-audit.test';
-    await seedPerson(server, 'E2E Audit Clinic', email, 'security_officer');
-    const context = await browser.newContext();
+    await seedPerson(e2e.server, 'E2E Audit Clinic', email, 'security_officer');
+    const context = await e2e.browser.newContext();
     const page = await context.newPage();
     const problems = watchConsole(page);
 
-    await signInFirstTime(page, server.origin, email);
+    await signInFirstTime(page, e2e.server.origin, email);
     expect(await page.getByRole('link', { name: 'Admin', exact: true }).count()).toBe(0);
     await openAuditLog(page);
     await expect.poll(() => logStatus(page), CHECKPOINT_WAIT).toContain('Checkpoint verified in your browser');
@@ -83,7 +73,7 @@ describe('audit log in Chromium', () => {
     await page.reload();
     await expect.poll(() => logStatus(page), CHECKPOINT_WAIT).toContain('The log changed history');
 
-    await page.goto(`${server.origin}/#/admin/members`);
+    await page.goto(`${e2e.server.origin}/#/admin/members`);
     await expect.poll(() => page.getByRole('heading', { name: 'Not available' }).isVisible()).toBe(true);
 
     expect(problems).toEqual([]);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { createDepartment, systemActor } from '@consilium/server';
 import { setRoster } from '../packages/server/src/cases/oncall.js';
 // Verification is an admin's act with evidence; the service function is how a seed sets it.
@@ -10,40 +10,30 @@ import { validateCaseBundle } from '../packages/web/src/cases/fhir-export.js';
 import { findImageMetadata } from '../packages/web/src/attachments/image-metadata.js';
 import { FIXTURE_CAMERA, FIXTURE_LATITUDE, latitudeOf, readExif, withGpsExif } from '../packages/web/src/attachments/exif-fixture.js';
 import { baseJpeg } from './photo-fixture.js';
-import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, WAIT } from './support.js';
+import { seedColleagues, signInFirstTime, watchConsole, WAIT, useE2e } from './support.js';
 
-let server: E2eServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startE2eServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = useE2e();
 
 const shot = (page: Page, name: string) => (process.env.E2E_SCREENSHOTS ? page.screenshot({ path: `/tmp/cases-${name}.png`, fullPage: true }) : undefined);
 
 async function newPage(problems: string[][]): Promise<Page> {
-  const page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+  const page = await (await e2e.browser.newContext({ acceptDownloads: true })).newPage();
   problems.push(watchConsole(page));
   return page;
 }
 
 describe('patient cases in Chromium', () => {
   it('an urgent consult with a photo pages the on-call cardiologist, who sees the photo (without its GPS tags), accepts and answers', async () => {
-    const { org, accounts } = await seedColleagues(server, 'E2E Cases Hospital', [
+    const { org, accounts } = await seedColleagues(e2e.server, 'E2E Cases Hospital', [
       { email: 'admin@e2e-cases.test', displayName: 'Ada Admin', role: 'admin' },
       { email: 'alice@e2e-cases.test', displayName: 'Dr Alice Ward', role: 'clinician' },
       { email: 'bob@e2e-cases.test', displayName: 'Dr Bob Lane', role: 'clinician' },
       { email: 'carol@e2e-cases.test', displayName: 'Dr Carol Resident', role: 'clinician' },
       { email: 'uma@e2e-cases.test', displayName: 'Dr Uma Unverified', role: 'clinician' },
     ]);
-    await createDepartment(server.deps, systemActor(org.id), 'Cardiology');
+    await createDepartment(e2e.server.deps, systemActor(org.id), 'Cardiology');
     for (const account of accounts.slice(1, 4)) {
-      await setVerification(server.deps, systemActor(org.id), account.id, {
+      await setVerification(e2e.server.deps, systemActor(org.id), account.id, {
         level: 'licence_verified',
         register: 'BIG',
         licenceNumber: `19${account.id.slice(0, 8)}`,
@@ -54,7 +44,7 @@ describe('patient cases in Chromium', () => {
     const [adminPage, alice, bob] = [await newPage(problems), await newPage(problems), await newPage(problems)] as [Page, Page, Page];
 
     // The admin puts Dr Bob Lane on call for cardiology, step 1.
-    await signInFirstTime(adminPage, server.origin, 'admin@e2e-cases.test');
+    await signInFirstTime(adminPage, e2e.server.origin, 'admin@e2e-cases.test');
     await adminPage.getByRole('link', { name: 'Admin' }).click();
     await adminPage.getByRole('link', { name: 'On call' }).click();
     await adminPage.getByLabel('Department', { exact: true }).selectOption({ label: 'Cardiology' });
@@ -71,7 +61,7 @@ describe('patient cases in Chromium', () => {
       [alice, 'alice@e2e-cases.test'],
       [bob, 'bob@e2e-cases.test'],
     ] as const) {
-      await signInFirstTime(page, server.origin, email);
+      await signInFirstTime(page, e2e.server.origin, email);
       await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
     }
 
@@ -109,13 +99,13 @@ describe('patient cases in Chromium', () => {
     const consultCard = alice.locator('.case-consult');
     await consultCard.getByText('Primary PCI now?').waitFor(WAIT);
     await alice.locator('.message-own [data-testid=attachment] img').waitFor(WAIT);
-    const members = await server.deps.db.selectFrom('conversation_member').innerJoin('account', 'account.id', 'conversation_member.account_id').select('account.email').where('conversation_member.removed_at', 'is', null).execute();
+    const members = await e2e.server.deps.db.selectFrom('conversation_member').innerJoin('account', 'account.id', 'conversation_member.account_id').select('account.email').where('conversation_member.removed_at', 'is', null).execute();
     expect(members.map((m) => m.email)).toContain('carol@e2e-cases.test');
 
     // What the server stored for the case is ciphertext in our format: no JPEG, no camera, no GPS.
-    const blobs = await server.deps.db.selectFrom('attachment_link').select(['blob_id', 'conversation_id']).execute();
+    const blobs = await e2e.server.deps.db.selectFrom('attachment_link').select(['blob_id', 'conversation_id']).execute();
     expect(blobs).toHaveLength(1);
-    const stored = readFileSync(path.join(server.deps.config.dataDir, 'blobs', blobs[0]!.blob_id.slice(0, 2), blobs[0]!.blob_id));
+    const stored = readFileSync(path.join(e2e.server.deps.config.dataDir, 'blobs', blobs[0]!.blob_id.slice(0, 2), blobs[0]!.blob_id));
     expect(stored.subarray(0, 4).toString('latin1')).toBe('CNSA');
     expect(stored.includes(Buffer.from(FIXTURE_CAMERA))).toBe(false);
     expect(stored.includes(Buffer.from([0xff, 0xd8, 0xff]))).toBe(false);
@@ -197,7 +187,7 @@ describe('patient cases in Chromium', () => {
     // Alice, who opened the case, sets its messages (and photos) to disappear after a week.
     await alice.getByLabel('Disappearing messages').selectOption({ label: '1 week' });
     await expect
-      .poll(async () => (await server.deps.db.selectFrom('conversation').select('expiry_seconds').where('id', '=', blobs[0]!.conversation_id).executeTakeFirstOrThrow()).expiry_seconds, WAIT)
+      .poll(async () => (await e2e.server.deps.db.selectFrom('conversation').select('expiry_seconds').where('id', '=', blobs[0]!.conversation_id).executeTakeFirstOrThrow()).expiry_seconds, WAIT)
       .toBe(7 * 86_400);
 
     // The case lives on the Cases page, not in the conversation list.
@@ -209,25 +199,25 @@ describe('patient cases in Chromium', () => {
   }, 240_000);
 
   it('a consult whose group setup fails on the device is not opened twice: Retry finishes the setup, sending the consult once', async () => {
-    const { org, accounts } = await seedColleagues(server, 'E2E Setup Hospital', [
+    const { org, accounts } = await seedColleagues(e2e.server, 'E2E Setup Hospital', [
       { email: 'dana@e2e-setup.test', displayName: 'Dr Dana Ward', role: 'clinician' },
       { email: 'eli@e2e-setup.test', displayName: 'Dr Eli Neuro', role: 'clinician' },
     ]);
-    const neurology = await createDepartment(server.deps, systemActor(org.id), 'Neurology');
+    const neurology = await createDepartment(e2e.server.deps, systemActor(org.id), 'Neurology');
     for (const account of accounts) {
-      await setVerification(server.deps, systemActor(org.id), account.id, { level: 'licence_verified', register: 'BIG', licenceNumber: `19${account.id.slice(0, 8)}`, evidence: 'BIG register lookup (synthetic)' });
+      await setVerification(e2e.server.deps, systemActor(org.id), account.id, { level: 'licence_verified', register: 'BIG', licenceNumber: `19${account.id.slice(0, 8)}`, evidence: 'BIG register lookup (synthetic)' });
     }
-    await setRoster(server.deps, systemActor(org.id), org.id, neurology.id, { entries: [{ step: 1, accountId: accounts[1]!.id }] });
+    await setRoster(e2e.server.deps, systemActor(org.id), org.id, neurology.id, { entries: [{ step: 1, accountId: accounts[1]!.id }] });
     const problems: string[][] = [];
     const [dana, eli] = [await newPage(problems), await newPage(problems)] as [Page, Page];
     for (const [page, email] of [
       [dana, 'dana@e2e-setup.test'],
       [eli, 'eli@e2e-setup.test'],
     ] as const) {
-      await signInFirstTime(page, server.origin, email);
+      await signInFirstTime(page, e2e.server.origin, email);
       await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
     }
-    const caseCount = async () => (await server.deps.db.selectFrom('patient_case').select('id').where('organisation_id', '=', org.id).execute()).length;
+    const caseCount = async () => (await e2e.server.deps.db.selectFrom('patient_case').select('id').where('organisation_id', '=', org.id).execute()).length;
 
     // The network drops while the device claims the colleagues' key packages (after the server recorded the case).
     await dana.route('**/api/v1/key-packages/claim', (route) => route.abort('connectionreset'));
@@ -280,8 +270,8 @@ describe('patient cases in Chromium', () => {
     await notSent.waitFor({ state: 'detached', ...WAIT });
     await dana.locator('.message-own').locator('.message-status', { hasText: 'Sent' }).waitFor(WAIT);
     expect(await caseCount()).toBe(1);
-    const [{ id: caseId }] = await server.deps.db.selectFrom('patient_case').select('id').where('organisation_id', '=', org.id).execute() as [{ id: string }];
-    const applicationMessages = await server.deps.db.selectFrom('mls_message').select('seq').where('conversation_id', '=', caseId).where('kind', '=', 'application').execute();
+    const [{ id: caseId }] = await e2e.server.deps.db.selectFrom('patient_case').select('id').where('organisation_id', '=', org.id).execute() as [{ id: string }];
+    const applicationMessages = await e2e.server.deps.db.selectFrom('mls_message').select('seq').where('conversation_id', '=', caseId).where('kind', '=', 'application').execute();
     expect(lostAnswers).toBeGreaterThan(1);
     expect(applicationMessages).toHaveLength(1);
 

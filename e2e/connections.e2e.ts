@@ -1,58 +1,48 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, send, WAIT } from './support.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { seedColleagues, signInFirstTime, watchConsole, send, WAIT, useE2e } from './support.js';
 
 // Two organisations connect through their admin consoles; a clinician of each then finds the other
 // (verified, labelled with their organisation) and they message end to end. Each browser checks the
 // other's device key against the OTHER organisation's key log before trusting it. Once an admin ends
 // the connection, the directory no longer shows the other side.
 
-let server: E2eServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startE2eServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = useE2e();
 
 async function page(): Promise<{ page: Page; problems: string[] }> {
-  const p = await (await browser.newContext()).newPage();
+  const p = await (await e2e.browser.newContext()).newPage();
   return { page: p, problems: watchConsole(p) };
 }
 
 describe('connected organisations in Chromium', () => {
   it('admins connect two organisations; their verified clinicians message each other; ending it hides them again', async () => {
-    const alpha = await seedColleagues(server, 'E2E Alpha Hospital', [
+    const alpha = await seedColleagues(e2e.server, 'E2E Alpha Hospital', [
       { email: 'admin@e2e-alpha.test', displayName: 'Alpha Admin', role: 'admin' },
       { email: 'alice@e2e-alpha.test', displayName: 'Dr Alice Ward', role: 'clinician' },
     ]);
-    const bravo = await seedColleagues(server, 'E2E Bravo Clinic', [
+    const bravo = await seedColleagues(e2e.server, 'E2E Bravo Clinic', [
       { email: 'admin@e2e-bravo.test', displayName: 'Bravo Admin', role: 'admin' },
       { email: 'bob@e2e-bravo.test', displayName: 'Dr Bob Lane', role: 'clinician' },
     ]);
     // Only verified professionals cross; the admins' verification step is tested elsewhere.
-    await server.deps.db.updateTable('account').set({ verification_level: 'licence_verified' }).where('id', 'in', [alpha.accounts[1]!.id, bravo.accounts[1]!.id]).execute();
+    await e2e.server.deps.db.updateTable('account').set({ verification_level: 'licence_verified' }).where('id', 'in', [alpha.accounts[1]!.id, bravo.accounts[1]!.id]).execute();
 
     const adminA = await page();
     const adminB = await page();
-    await signInFirstTime(adminA.page, server.origin, 'admin@e2e-alpha.test');
-    await signInFirstTime(adminB.page, server.origin, 'admin@e2e-bravo.test');
-    await adminA.page.goto(`${server.origin}/#/admin/connections`);
+    await signInFirstTime(adminA.page, e2e.server.origin, 'admin@e2e-alpha.test');
+    await signInFirstTime(adminB.page, e2e.server.origin, 'admin@e2e-bravo.test');
+    await adminA.page.goto(`${e2e.server.origin}/#/admin/connections`);
     await adminA.page.getByLabel('Organisation id or short name').fill(bravo.org.slug);
     await adminA.page.getByRole('button', { name: 'Propose connection' }).click();
     await adminA.page.getByText('Proposed a connection to E2E Bravo Clinic').waitFor(WAIT);
-    await adminB.page.goto(`${server.origin}/#/admin/connections`);
+    await adminB.page.goto(`${e2e.server.origin}/#/admin/connections`);
     await adminB.page.getByRole('button', { name: 'Accept' }).click();
     await adminB.page.getByText('Connected with E2E Alpha Hospital.').waitFor(WAIT);
 
     const alice = await page();
     const bob = await page();
-    await signInFirstTime(alice.page, server.origin, 'alice@e2e-alpha.test');
-    await signInFirstTime(bob.page, server.origin, 'bob@e2e-bravo.test');
+    await signInFirstTime(alice.page, e2e.server.origin, 'alice@e2e-alpha.test');
+    await signInFirstTime(bob.page, e2e.server.origin, 'bob@e2e-bravo.test');
     for (const p of [alice.page, bob.page]) await p.getByRole('button', { name: 'New conversation' }).and(p.locator(':enabled')).waitFor(WAIT);
 
     await alice.page.getByRole('button', { name: 'New conversation' }).click();
@@ -82,7 +72,7 @@ describe('connected organisations in Chromium', () => {
     await alice.page.getByLabel('Search colleagues').fill('Bob');
     await expect.poll(() => alice.page.locator('.directory-person', { hasText: 'Dr Bob Lane' }).count(), WAIT).toBe(0);
 
-    const logged = await server.deps.db.selectFrom('audit_entry').select(['log_id', 'event_type']).where('event_type', 'like', 'org.connection_%').execute();
+    const logged = await e2e.server.deps.db.selectFrom('audit_entry').select(['log_id', 'event_type']).where('event_type', 'like', 'org.connection_%').execute();
     for (const org of [alpha.org.id, bravo.org.id]) {
       expect(logged.filter((e) => e.log_id === org).map((e) => e.event_type).sort()).toEqual(['org.connection_accepted', 'org.connection_ended', 'org.connection_proposed']);
     }

@@ -1,22 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { generate } from 'otplib';
-import { launchChromium, PASSWORD, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, send, WAIT } from './support.js';
+import { PASSWORD, seedColleagues, signInFirstTime, watchConsole, send, WAIT, useE2e } from './support.js';
 
 // A person's devices over time: a new browser is noticed by their other devices and joins their
 // existing conversations (added by a colleague's client); a revoked one loses its leaf.
 
-let server: E2eServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startE2eServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = useE2e();
 
 
 
@@ -31,15 +21,15 @@ async function signInAgain(page: Page, origin: string, email: string, secret: st
 
 describe('devices in Chromium', () => {
   it('a new browser of a colleague is announced to their other device and joins their conversations; revoking it removes its leaf', async () => {
-    const { accounts } = await seedColleagues(server, 'E2E New Device Hospital', [
+    const { accounts } = await seedColleagues(e2e.server, 'E2E New Device Hospital', [
       { email: 'gina@e2e-new-device.test', displayName: 'Dr Gina Hart', role: 'clinician' },
       { email: 'hugo@e2e-new-device.test', displayName: 'Dr Hugo Penn', role: 'clinician' },
     ]);
-    const gina = await (await browser.newContext()).newPage();
-    const hugoLaptop = await (await browser.newContext()).newPage();
+    const gina = await (await e2e.browser.newContext()).newPage();
+    const hugoLaptop = await (await e2e.browser.newContext()).newPage();
     const problems = [watchConsole(gina), watchConsole(hugoLaptop)];
-    await signInFirstTime(gina, server.origin, 'gina@e2e-new-device.test');
-    const hugoSecret = await signInFirstTime(hugoLaptop, server.origin, 'hugo@e2e-new-device.test');
+    await signInFirstTime(gina, e2e.server.origin, 'gina@e2e-new-device.test');
+    const hugoSecret = await signInFirstTime(hugoLaptop, e2e.server.origin, 'hugo@e2e-new-device.test');
     for (const page of [gina, hugoLaptop]) await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
 
     await gina.getByRole('button', { name: 'New conversation' }).click();
@@ -51,9 +41,9 @@ describe('devices in Chromium', () => {
     await hugoLaptop.locator('.message', { hasText: 'ward round at 8' }).waitFor(WAIT);
 
     // Hugo signs in on a second browser: a new device on his account.
-    const hugoPhone = await (await browser.newContext()).newPage();
+    const hugoPhone = await (await e2e.browser.newContext()).newPage();
     problems.push(watchConsole(hugoPhone));
-    await signInAgain(hugoPhone, server.origin, 'hugo@e2e-new-device.test', hugoSecret);
+    await signInAgain(hugoPhone, e2e.server.origin, 'hugo@e2e-new-device.test', hugoSecret);
     await hugoPhone.getByRole('button', { name: 'New conversation' }).and(hugoPhone.locator(':enabled')).waitFor(WAIT);
 
     // His laptop tells him at once; only he can say whether it was him.
@@ -73,7 +63,7 @@ describe('devices in Chromium', () => {
     await hugoLaptop.locator('.message', { hasText: 'from the new browser' }).waitFor(WAIT);
 
     // Hugo revokes the new browser from his laptop; a remaining member's client removes its leaf.
-    const phoneDevice = await server.deps.db
+    const phoneDevice = await e2e.server.deps.db
       .selectFrom('device')
       .select('id')
       .where('account_id', '=', accounts[1]!.id)
@@ -87,7 +77,7 @@ describe('devices in Chromium', () => {
     await expect
       .poll(
         async () =>
-          (await server.deps.db.selectFrom('conversation_device').select('removed_seq').where('device_id', '=', phoneDevice.id).executeTakeFirst())?.removed_seq ?? null,
+          (await e2e.server.deps.db.selectFrom('conversation_device').select('removed_seq').where('device_id', '=', phoneDevice.id).executeTakeFirst())?.removed_seq ?? null,
         WAIT,
       )
       .not.toBeNull();

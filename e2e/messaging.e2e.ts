@@ -1,38 +1,28 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { generate } from 'otplib';
-import { launchChromium, PASSWORD, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, send, WAIT } from './support.js';
+import { PASSWORD, seedColleagues, signInFirstTime, watchConsole, send, WAIT, useE2e } from './support.js';
 
-let server: E2eServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startE2eServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = useE2e();
 
 const shot = (page: Page, name: string) => (process.env.E2E_SCREENSHOTS ? page.screenshot({ path: `/tmp/messaging-${name}.png`, fullPage: true }) : undefined);
 
 
 describe('messaging in Chromium', () => {
   it('two clinicians exchange end-to-end encrypted messages in a direct conversation', async () => {
-    await seedColleagues(server, 'E2E Messaging Hospital', [
+    await seedColleagues(e2e.server, 'E2E Messaging Hospital', [
       { email: 'alice@e2e-messaging.test', displayName: 'Dr Alice Ward', role: 'clinician' },
       { email: 'bob@e2e-messaging.test', displayName: 'Dr Bob Lane', role: 'clinician' },
     ]);
-    const contextA = await browser.newContext();
-    const contextB = await browser.newContext();
+    const contextA = await e2e.browser.newContext();
+    const contextB = await e2e.browser.newContext();
     const a = await contextA.newPage();
     const b = await contextB.newPage();
     const problemsA = watchConsole(a);
     const problemsB = watchConsole(b);
 
-    const secretA = await signInFirstTime(a, server.origin, 'alice@e2e-messaging.test');
-    await signInFirstTime(b, server.origin, 'bob@e2e-messaging.test');
+    const secretA = await signInFirstTime(a, e2e.server.origin, 'alice@e2e-messaging.test');
+    await signInFirstTime(b, e2e.server.origin, 'bob@e2e-messaging.test');
     // Each browser registers its device and publishes key packages before it can be added.
     for (const page of [a, b]) await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
 
@@ -89,7 +79,7 @@ describe('messaging in Chromium', () => {
     // A second tab of the same browser does not run a second copy of the same device.
     const a2 = await contextA.newPage();
     const problemsA2 = watchConsole(a2);
-    await a2.goto(server.origin);
+    await a2.goto(e2e.server.origin);
     await a2.getByText('Consilium is open in another tab of this browser.').waitFor(WAIT);
     await a2.close();
     expect(problemsA2).toEqual([]);
@@ -128,7 +118,7 @@ describe('messaging in Chromium', () => {
   });
 
   it('three colleagues talk in a group conversation', async () => {
-    await seedColleagues(server, 'E2E Group Hospital', [
+    await seedColleagues(e2e.server, 'E2E Group Hospital', [
       { email: 'carol@e2e-group.test', displayName: 'Dr Carol Stone', role: 'clinician' },
       { email: 'dan@e2e-group.test', displayName: 'Nurse Dan Reed', role: 'nurse' },
       { email: 'erin@e2e-group.test', displayName: 'Dr Erin Cole', role: 'clinician' },
@@ -136,9 +126,9 @@ describe('messaging in Chromium', () => {
     const pages: Page[] = [];
     const problems: string[][] = [];
     for (const email of ['carol@e2e-group.test', 'dan@e2e-group.test', 'erin@e2e-group.test']) {
-      const page = await (await browser.newContext()).newPage();
+      const page = await (await e2e.browser.newContext()).newPage();
       problems.push(watchConsole(page));
-      await signInFirstTime(page, server.origin, email);
+      await signInFirstTime(page, e2e.server.origin, email);
       await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
       pages.push(page);
     }
@@ -165,7 +155,7 @@ describe('messaging in Chromium', () => {
   });
 
   it('read receipts, edits and deletes between two clinicians; members, titles and leaving in a group', async () => {
-    await seedColleagues(server, 'E2E Receipts Hospital', [
+    await seedColleagues(e2e.server, 'E2E Receipts Hospital', [
       { email: 'nia@e2e-receipts.test', displayName: 'Dr Nia Hart', role: 'clinician' },
       { email: 'omar@e2e-receipts.test', displayName: 'Dr Omar Vale', role: 'clinician' },
       { email: 'pia@e2e-receipts.test', displayName: 'Nurse Pia Lund', role: 'nurse' },
@@ -175,9 +165,9 @@ describe('messaging in Chromium', () => {
     const pages: Page[] = [];
     const problems: string[][] = [];
     for (const email of ['nia@e2e-receipts.test', 'omar@e2e-receipts.test', 'pia@e2e-receipts.test']) {
-      const page = await (await browser.newContext()).newPage();
+      const page = await (await e2e.browser.newContext()).newPage();
       problems.push(watchConsole(page));
-      await signInFirstTime(page, server.origin, email);
+      await signInFirstTime(page, e2e.server.origin, email);
       await page.getByRole('button', { name: 'New conversation' }).and(page.locator(':enabled')).waitFor(WAIT);
       pages.push(page);
     }
@@ -270,16 +260,16 @@ describe('messaging in Chromium', () => {
   }, 180_000);
 
   it('revoking a device in the profile signs that browser out', async () => {
-    await seedColleagues(server, 'E2E Devices Hospital', [{ email: 'fay@e2e-devices.test', displayName: 'Dr Fay Moss', role: 'clinician' }]);
-    const first = await (await browser.newContext()).newPage();
-    const second = await (await browser.newContext()).newPage();
+    await seedColleagues(e2e.server, 'E2E Devices Hospital', [{ email: 'fay@e2e-devices.test', displayName: 'Dr Fay Moss', role: 'clinician' }]);
+    const first = await (await e2e.browser.newContext()).newPage();
+    const second = await (await e2e.browser.newContext()).newPage();
     const problemsFirst = watchConsole(first);
     const problemsSecond = watchConsole(second);
-    const secret = await signInFirstTime(first, server.origin, 'fay@e2e-devices.test');
+    const secret = await signInFirstTime(first, e2e.server.origin, 'fay@e2e-devices.test');
     await first.getByRole('button', { name: 'New conversation' }).and(first.locator(':enabled')).waitFor(WAIT);
 
     // The same person in another browser: a second device.
-    await second.goto(server.origin);
+    await second.goto(e2e.server.origin);
     await second.getByLabel('E-mail').fill('fay@e2e-devices.test');
     await second.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await second.getByRole('button', { name: 'Sign in' }).click();

@@ -1,34 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { systemActor } from '@consilium/server';
 import { setVerification } from '../packages/server/src/accounts/service.js';
-import { launchChromium, PASSWORD, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, send, WAIT } from './support.js';
+import { PASSWORD, seedColleagues, signInFirstTime, watchConsole, send, WAIT, useE2e } from './support.js';
 
 // A clinician invites a patient into a private conversation: a link for the patient, a code said in
 // person. The patient's account reaches that conversation and nothing else.
 
-let server: E2eServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startE2eServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = useE2e();
 
 
 
 describe('patients in Chromium', () => {
   it('a clinician invites a patient with a link and a code; they talk end to end encrypted', async () => {
-    const { org, accounts } = await seedColleagues(server, 'E2E Patients Hospital', [{ email: 'nora@e2e-patients.test', displayName: 'Dr Nora Vale', role: 'clinician' }]);
-    await setVerification(server.deps, systemActor(org.id), accounts[0]!.id, { level: 'licence_verified', register: 'BIG', licenceNumber: '19000004242', evidence: 'synthetic' });
-    const nora = await (await browser.newContext()).newPage();
-    const patient = await (await browser.newContext()).newPage();
+    const { org, accounts } = await seedColleagues(e2e.server, 'E2E Patients Hospital', [{ email: 'nora@e2e-patients.test', displayName: 'Dr Nora Vale', role: 'clinician' }]);
+    await setVerification(e2e.server.deps, systemActor(org.id), accounts[0]!.id, { level: 'licence_verified', register: 'BIG', licenceNumber: '19000004242', evidence: 'synthetic' });
+    const nora = await (await e2e.browser.newContext()).newPage();
+    const patient = await (await e2e.browser.newContext()).newPage();
     const problems = [watchConsole(nora), watchConsole(patient)];
-    await signInFirstTime(nora, server.origin, 'nora@e2e-patients.test');
+    await signInFirstTime(nora, e2e.server.origin, 'nora@e2e-patients.test');
     await nora.getByRole('button', { name: 'Invite a patient' }).and(nora.locator(':enabled')).waitFor(WAIT);
 
     await nora.getByRole('button', { name: 'Invite a patient' }).click();
@@ -40,7 +29,7 @@ describe('patients in Chromium', () => {
     await nora.getByRole('button', { name: 'Done' }).click();
 
     // The patient opens the link; a wrong code is refused, the right one creates the account.
-    await patient.goto(link.replace(/^https?:\/\/[^/]+/, server.origin));
+    await patient.goto(link.replace(/^https?:\/\/[^/]+/, e2e.server.origin));
     await patient.getByText('Dr Nora Vale at E2E Patients Hospital invited you').waitFor(WAIT);
     const fill = async (withCode: string) => {
       await patient.getByLabel('Code from your care team').fill(withCode);
@@ -53,7 +42,7 @@ describe('patients in Chromium', () => {
     await fill(code === '000000' ? '111111' : '000000');
     await patient.getByText('that code is not right').waitFor(WAIT);
     await fill(code);
-    await signInFirstTime(patient, server.origin, 'sam.patient@example.test');
+    await signInFirstTime(patient, e2e.server.origin, 'sam.patient@example.test');
 
     // The patient sees their one conversation, and no way to reach colleagues, cases or reports.
     const withNora = patient.getByRole('link', { name: /Dr Nora Vale/ });

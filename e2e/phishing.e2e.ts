@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { SmtpSink, type ReceivedMail } from '../packages/server/src/phishing/testing/smtp-sink.js';
-import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchConsole, type E2eServer, WAIT } from './support.js';
+import { seedColleagues, signInFirstTime, watchConsole, WAIT, useE2e } from './support.js';
 
 // A phishing drill end to end: a security officer creates and launches a campaign in the web app;
 // the server sends it through a real SMTP server on loopback (smtp-server); the test reads the mail
@@ -10,20 +10,15 @@ import { launchChromium, seedColleagues, signInFirstTime, startE2eServer, watchC
 // "Report phishing" page, and the officer's dashboard counts the report. A mail scanner's HEAD
 // request on the officer's own copy shows up as scanner-only, not as a click.
 
-let server: E2eServer;
-let browser: Browser;
 let sink: SmtpSink;
 
-beforeAll(async () => {
-  sink = await SmtpSink.start();
-  server = await startE2eServer({ smtp: { host: '127.0.0.1', port: sink.port }, phishing: { schedulerIntervalSeconds: 1 } });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sink?.close();
-});
+const e2e = useE2e(
+  async () => {
+    sink = await SmtpSink.start();
+    return { smtp: { host: '127.0.0.1', port: sink.port }, phishing: { schedulerIntervalSeconds: 1 } };
+  },
+  () => sink?.close(),
+);
 
 /** A datetime-local value `minutes` from now in the page's own time zone (what the form reads). */
 const localInput = (page: Page, minutes: number) =>
@@ -40,21 +35,21 @@ const linkIn = (mail: ReceivedMail): string => {
 
 describe('phishing drill in Chromium', () => {
   it('sends a campaign over SMTP; the nurse clicks, sees the lesson, reports; the dashboard counts it', { timeout: 240_000 }, async () => {
-    await seedColleagues(server, 'E2E Phishing Hospital', [
+    await seedColleagues(e2e.server, 'E2E Phishing Hospital', [
       { email: 'sofia@e2e-phish.test', displayName: 'Sofia Officer', role: 'security_officer' },
       { email: 'ned@e2e-phish.test', displayName: 'Ned Nurse', role: 'nurse' },
       { email: 'ada@e2e-phish.test', displayName: 'Ada Admin', role: 'admin' },
     ]);
-    const officer = await (await browser.newContext()).newPage();
+    const officer = await (await e2e.browser.newContext()).newPage();
     // Headless Chromium says "HeadlessChrome" in its user agent, which the bot rules rightly treat
     // as a scanner; the nurse's browser is the desktop Chromium a person would use.
-    const nurseContext = await browser.newContext({
-      userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`,
+    const nurseContext = await e2e.browser.newContext({
+      userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${e2e.browser.version()} Safari/537.36`,
     });
     const nurse = await nurseContext.newPage();
     const problems = [watchConsole(officer), watchConsole(nurse)];
-    await signInFirstTime(officer, server.origin, 'sofia@e2e-phish.test');
-    await signInFirstTime(nurse, server.origin, 'ned@e2e-phish.test');
+    await signInFirstTime(officer, e2e.server.origin, 'sofia@e2e-phish.test');
+    await signInFirstTime(nurse, e2e.server.origin, 'ned@e2e-phish.test');
 
     // The officer creates a draft for everyone. The window started an hour ago and ends in a
     // minute, at any hour on any day, so nearly every send time is already due.
@@ -82,13 +77,13 @@ describe('phishing drill in Chromium', () => {
     expect(linkIn(nurseMail)).not.toBe(linkIn(officerMail));
 
     // A link scanner probes the officer's copy with HEAD right after delivery: not a person.
-    expect((await fetch(linkIn(officerMail).replace(/^https?:\/\/[^/]+/, server.origin), { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(linkIn(officerMail).replace(/^https?:\/\/[^/]+/, e2e.server.origin), { method: 'HEAD' })).status).toBe(200);
 
     // The nurse follows the link; typing into the look-alike form is what the page's script takes
     // as a person. The password never leaves this function as a stored value (server tests check that).
     const lure = await nurseContext.newPage();
     problems.push(watchConsole(lure));
-    await lure.goto(linkIn(nurseMail).replace(/^https?:\/\/[^/]+/, server.origin));
+    await lure.goto(linkIn(nurseMail).replace(/^https?:\/\/[^/]+/, e2e.server.origin));
     await lure.locator('#lure input:not([type=hidden])').first().pressSequentially('ned', { delay: 5 });
     for (const input of await lure.locator('#lure input:not([type=hidden])').all()) await input.fill('e2e-not-a-real-secret');
     await lure.locator('#lure button[type=submit]').click();

@@ -1,32 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { generate } from 'otplib';
-import { launchChromium, PASSWORD, seedPerson, startE2eServer, watchConsole, type E2eServer } from './support.js';
+import { PASSWORD, seedPerson, watchConsole, useE2e } from './support.js';
 
-let server: E2eServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startE2eServer();
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = useE2e();
 
 const inSeconds = (s: number) => Math.floor(Date.now() / 1000) + s;
 
 describe('sign-in in Chromium', () => {
   it('enrols TOTP on first sign-in, then signs in with password + TOTP and sees the messenger shell', async () => {
     const email = 'dr.e2e@e2e-hospital.test';
-    await seedPerson(server, 'E2E Hospital', email, 'admin');
-    const context = await browser.newContext();
+    await seedPerson(e2e.server, 'E2E Hospital', email, 'admin');
+    const context = await e2e.browser.newContext();
     const page = await context.newPage();
     const problems = watchConsole(page);
 
     // First sign-in: the organisation requires MFA, so the app asks to set up an authenticator.
-    await page.goto(server.origin);
+    await page.goto(e2e.server.origin);
     await page.getByLabel('E-mail').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -57,7 +46,7 @@ describe('sign-in in Chromium', () => {
   });
 
   it('serves the app under a strict Content-Security-Policy', async () => {
-    const res = await fetch(server.origin + '/');
+    const res = await fetch(e2e.server.origin + '/');
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');

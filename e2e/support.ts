@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { generate } from 'otplib';
 import { createAccount, createOrganisation, loadConfig, startServer, systemActor, type ConfigInput, type RunningServer } from '@consilium/server';
@@ -71,6 +72,31 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** What a browser test file runs against, set once its beforeAll has run. */
+export interface E2e {
+  server: E2eServer;
+  browser: Browser;
+}
+
+/**
+ * Registers the file's beforeAll and afterAll: starts the real server (see startE2eServer; `extra`
+ * are more settings, or a function that prepares what they name first, e.g. an SMTP sink) and
+ * Chromium; afterwards closes the browser, stops the server, then runs `cleanUp`.
+ */
+export function useE2e(extra: Partial<ConfigInput> | (() => Promise<Partial<ConfigInput>>) = {}, cleanUp?: () => unknown): E2e {
+  const e2e = {} as E2e;
+  beforeAll(async () => {
+    e2e.server = await startE2eServer(typeof extra === 'function' ? await extra() : extra);
+    e2e.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await e2e.browser?.close();
+    await e2e.server?.stop();
+    await cleanUp?.();
+  });
+  return e2e;
 }
 
 /** Collects console errors and CSP violations; a strict CSP must not be violated by our own app. */
