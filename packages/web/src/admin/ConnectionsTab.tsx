@@ -1,13 +1,12 @@
 import { useState, type FormEvent } from 'react';
 import type { OrgConnection } from '@consilium/protocol';
 import { acceptConnection, endConnection, listConnections, proposeConnection } from '../api/org';
-import { ErrorAlert } from '../ui/ErrorAlert';
-import { StatusMessage } from '../ui/StatusMessage';
 import { TextField } from '../ui/fields';
 import { formatDate } from '../ui/format';
 import { useAction } from '../ui/use-action';
 import { useLoaded } from '../ui/use-loaded';
 import { useActiveSession } from '../app/active-session';
+import { AddCard, ListSection } from './TabSections';
 
 const statusText = (c: OrgConnection) =>
   c.status === 'active'
@@ -54,56 +53,48 @@ export function ConnectionsTab() {
 
   return (
     <div className="stack-large">
-      <section className="card" aria-labelledby="new-connection-heading">
-        <h2 id="new-connection-heading" className="card-title">
-          Connect with another organisation
-        </h2>
+      <AddCard
+        headingId="new-connection-heading"
+        title="Connect with another organisation"
+        field={<TextField label="Organisation id or short name" value={organisation} maxLength={100} onChange={(e) => setOrganisation(e.target.value)} error={fieldError} />}
+        submitLabel="Propose connection"
+        pendingLabel="Working…"
+        pending={action.pending}
+        error={action.error}
+        notice={notice}
+        onSubmit={propose}
+      >
         <p className="muted small">Members of connected organisations can message each other&apos;s verified professionals. Nothing else is shared.</p>
         <p className="muted small">
           To be connected by another organisation, give its admin this id: <code>{me.organisation.id}</code>
         </p>
-        <form className="inline-form" onSubmit={(e) => void propose(e)} noValidate>
-          <TextField label="Organisation id or short name" value={organisation} maxLength={100} onChange={(e) => setOrganisation(e.target.value)} error={fieldError} />
-          <button type="submit" className="button button-primary" disabled={action.pending}>
-            {action.pending ? 'Working…' : 'Propose connection'}
-          </button>
-        </form>
-        <ErrorAlert error={action.error} />
-        <StatusMessage tone="success">{notice}</StatusMessage>
-      </section>
-
-      <section aria-labelledby="connections-heading">
-        <h2 id="connections-heading" className="section-title">
-          Connections
-        </h2>
-        {connections.status === 'loading' && <p className="muted">Loading connections…</p>}
-        {connections.status === 'failed' && <ErrorAlert error={connections.error} />}
-        {connections.status === 'ready' &&
-          (connections.data.connections.length === 0 ? (
-            <p className="muted">No connections yet.</p>
-          ) : (
-            <ul className="list list-card">
-              {connections.data.connections.map((c) => (
-                <li key={c.id} className="list-row">
-                  <span className="list-row-title">
-                    {c.peer.name} <span className="muted small">({c.peer.slug})</span>
-                  </span>
-                  <span className="muted small">{statusText(c)}</span>
-                  {c.status === 'proposed' && c.direction === 'incoming' && (
-                    <button type="button" className="button button-primary" disabled={action.pending} onClick={() => void change(c, 'accept')}>
-                      Accept
-                    </button>
-                  )}
-                  {c.status !== 'ended' && (
-                    <button type="button" className="button" disabled={action.pending} onClick={() => void change(c, 'end')}>
-                      {c.status === 'active' ? 'End connection' : c.direction === 'outgoing' ? 'Withdraw' : 'Decline'}
-                    </button>
-                  )}
-                </li>
-              ))}
-            </ul>
-          ))}
-      </section>
+      </AddCard>
+      <ListSection
+        headingId="connections-heading"
+        title="Connections"
+        loaded={connections}
+        items={(data) => data.connections}
+        loadingText="Loading connections…"
+        emptyText="No connections yet."
+        row={(c) => (
+          <li key={c.id} className="list-row">
+            <span className="list-row-title">
+              {c.peer.name} <span className="muted small">({c.peer.slug})</span>
+            </span>
+            <span className="muted small">{statusText(c)}</span>
+            {c.status === 'proposed' && c.direction === 'incoming' && (
+              <button type="button" className="button button-primary" disabled={action.pending} onClick={() => void change(c, 'accept')}>
+                Accept
+              </button>
+            )}
+            {c.status !== 'ended' && (
+              <button type="button" className="button" disabled={action.pending} onClick={() => void change(c, 'end')}>
+                {c.status === 'active' ? 'End connection' : c.direction === 'outgoing' ? 'Withdraw' : 'Decline'}
+              </button>
+            )}
+          </li>
+        )}
+      />
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { useCallback, useState, type FormEvent } from 'react';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@consilium/protocol';
+import { PASSWORD_MIN_LENGTH } from '@consilium/protocol';
 import { acceptInvite, previewInvite } from '../api/invites';
 import { AuthLayout } from '../auth/AuthLayout';
 import { ErrorAlert } from '../ui/ErrorAlert';
@@ -9,6 +9,7 @@ import { formatDateTime } from '../ui/format';
 import { roleLabels } from '../ui/labels';
 import { useAction } from '../ui/use-action';
 import { useLoaded } from '../ui/use-loaded';
+import { InvitationNotReady, newPasswordProblems } from './InvitationScreens';
 
 interface InvitePageProps {
   token: string;
@@ -27,35 +28,14 @@ export function InvitePage({ token, onAccepted }: InvitePageProps) {
   const [problems, setProblems] = useState<Problems>({});
   const action = useAction();
 
-  if (preview.status === 'loading') {
-    return (
-      <AuthLayout>
-        <p className="muted" role="status">
-          Checking your invitation…
-        </p>
-      </AuthLayout>
-    );
-  }
-  if (preview.status === 'failed') {
-    return (
-      <AuthLayout>
-        <PageHeading>Invitation not valid</PageHeading>
-        <ErrorAlert error={preview.error} />
-        <p>
-          <a href="#/">Go to sign-in</a>
-        </p>
-      </AuthLayout>
-    );
-  }
+  if (preview.status !== 'ready') return <InvitationNotReady preview={preview} signInLink />;
   const invite = preview.data;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const found: Problems = {
       ...(!displayName.trim() && { displayName: 'Enter your name as colleagues know you, for example “Dr Jane Smith”.' }),
-      ...(password.length < PASSWORD_MIN_LENGTH && { password: `Use at least ${PASSWORD_MIN_LENGTH} characters.` }),
-      ...(password.length > PASSWORD_MAX_LENGTH && { password: `Use at most ${PASSWORD_MAX_LENGTH} characters.` }),
-      ...(confirmation !== password && { confirmation: 'The two passwords do not match.' }),
+      ...newPasswordProblems(password, confirmation),
     };
     setProblems(found);
     if (Object.keys(found).length > 0) return;

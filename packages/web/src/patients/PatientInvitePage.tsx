@@ -1,5 +1,5 @@
 import { useCallback, useState, type FormEvent } from 'react';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@consilium/protocol';
+import { PASSWORD_MIN_LENGTH } from '@consilium/protocol';
 import { acceptPatientInvite, previewPatientInvite } from '../api/patients';
 import { AuthLayout } from '../auth/AuthLayout';
 import { ErrorAlert } from '../ui/ErrorAlert';
@@ -8,6 +8,7 @@ import { TextField } from '../ui/fields';
 import { formatDateTime } from '../ui/format';
 import { useAction } from '../ui/use-action';
 import { useLoaded } from '../ui/use-loaded';
+import { InvitationNotReady, newPasswordProblems } from '../invite/InvitationScreens';
 
 type Problems = Partial<Record<'code' | 'email' | 'displayName' | 'password' | 'confirmation', string>>;
 
@@ -27,23 +28,7 @@ export function PatientInvitePage({ token, onAccepted }: { token: string; onAcce
   const [problems, setProblems] = useState<Problems>({});
   const action = useAction();
 
-  if (preview.status === 'loading') {
-    return (
-      <AuthLayout>
-        <p className="muted" role="status">
-          Checking your invitation…
-        </p>
-      </AuthLayout>
-    );
-  }
-  if (preview.status === 'failed') {
-    return (
-      <AuthLayout>
-        <PageHeading>Invitation not valid</PageHeading>
-        <ErrorAlert error={preview.error} />
-      </AuthLayout>
-    );
-  }
+  if (preview.status !== 'ready') return <InvitationNotReady preview={preview} />;
   const invite = preview.data;
 
   const submit = async (event: FormEvent) => {
@@ -52,9 +37,7 @@ export function PatientInvitePage({ token, onAccepted }: { token: string; onAcce
       ...(!/^\d{6}$/.test(code.trim()) && { code: 'Enter the 6-digit code your care team gave you.' }),
       ...(!/^[^\s@]+@[^\s@]+$/.test(email.trim()) && { email: 'Enter your e-mail address.' }),
       ...(!displayName.trim() && { displayName: 'Enter your name.' }),
-      ...(password.length < PASSWORD_MIN_LENGTH && { password: `Use at least ${PASSWORD_MIN_LENGTH} characters.` }),
-      ...(password.length > PASSWORD_MAX_LENGTH && { password: `Use at most ${PASSWORD_MAX_LENGTH} characters.` }),
-      ...(confirmation !== password && { confirmation: 'The two passwords do not match.' }),
+      ...newPasswordProblems(password, confirmation),
     };
     setProblems(found);
     if (Object.keys(found).length > 0) return;
