@@ -96,7 +96,7 @@ export function registerBackupCommands(program: Command): void {
     .action(async (opts: { recipient: string[]; target: string }) => {
       await withDeps(global(), async (deps) => {
         const r = await createBackup(deps, { recipients: opts.recipient, target: opts.target });
-        console.log(`snapshot ${r.seq} (${r.snapshotId}) on ${r.target}: ${r.files} files, ${mib(r.bytesTotal)} in total, ${mib(r.bytesWritten)} written, ${r.reusedBlobs} blobs unchanged, ${(r.durationMs / 1000).toFixed(1)} s`);
+        console.log(`snapshot ${r.seq} (${r.snapshotId}) on ${r.target}: ${r.files} files, ${mib(r.bytesTotal)} in total, ${mib(r.bytesWritten)} written, ${r.reusedBlobs} blobs unchanged${r.databaseBlocks > 0 ? `, ${r.reusedBlocks} of ${r.databaseBlocks} database blocks unchanged` : ''}, ${(r.durationMs / 1000).toFixed(1)} s`);
         console.log(`manifest sha256 ${r.manifestHash}`);
       });
     });

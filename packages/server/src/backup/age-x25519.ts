@@ -1,4 +1,4 @@
-import { createCipheriv, createHmac, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * age headers for X25519 recipients made with node:crypto (native X25519, HKDF-SHA-256,
@@ -14,13 +14,18 @@ import { createCipheriv, createHmac, createPublicKey, diffieHellman, generateKey
  *   written as `-> X25519 <base64 share>` and the 43-character base64 body line;
  * - §Header MAC: HMAC-SHA-256 under HKDF-SHA-256(ikm = file key, salt = empty, info = "header")
  *   over the header through `---`, then ` <base64 MAC>` and LF.
- * Base64 is RFC 4648 §4 without padding (canonical). Reading stays with age-encryption (typage);
- * hybrid (mlkem768x25519) headers are made by typage too. Debian's `age` decrypts these files
- * (age.test.ts).
+ * Base64 is RFC 4648 §4 without padding (canonical). Hybrid (mlkem768x25519) headers are made
+ * by typage. Debian's `age` decrypts these files (age.test.ts).
+ *
+ * Reading: unwrapX25519Header opens headers of exactly this shape (X25519 stanzas only) with an
+ * X25519 identity, checking what age requires of an identity: two arguments, canonical base64 of
+ * a 32-byte share, a 32-byte body, an all-zero shared secret refused, and the header MAC. Any
+ * other header, or any failure, goes to typage, which reads every header and reports errors.
  */
 
 const X25519_INFO = 'age-encryption.org/v1/X25519';
 const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
+const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const ZERO_NONCE = Buffer.alloc(12);
 
 const b64 = (b: Buffer): string => b.toString('base64').replace(/=+$/, '');
@@ -112,4 +117,68 @@ export function makeX25519Header(recipients: readonly string[]): { header: Buffe
   const mac = createHmac('sha256', macKey).update(text, 'latin1').digest();
   macKey.fill(0);
   return { header: Buffer.from(`${text} ${b64(mac)}\n`, 'latin1'), fileKey };
+}
+
+interface ParsedIdentity {
+  key: KeyObject;
+  /** The identity's recipient (public key), part of each stanza's HKDF salt. */
+  publicRaw: Buffer;
+}
+const identities = new Map<string, ParsedIdentity>();
+
+function parseIdentity(identity: string): ParsedIdentity {
+  let p = identities.get(identity);
+  if (!p) {
+    const raw = bech32Decode(identity, 'age-secret-key-');
+    if (raw.length !== 32) throw new Error('an X25519 identity is 32 bytes');
+    const key = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, raw]), format: 'der', type: 'pkcs8' });
+    raw.fill(0);
+    p = { key, publicRaw: createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(SPKI_X25519.length) };
+    identities.set(identity, p);
+  }
+  return p;
+}
+
+/** Canonical unpadded base64 (age §Conventions: decoders MUST reject non-canonical encodings). */
+function fromB64(text: string): Buffer | null {
+  const b = Buffer.from(text, 'base64');
+  return b64(b) === text ? b : null;
+}
+
+const X25519_ONLY = /^age-encryption\.org\/v1\n((?:-> X25519 [A-Za-z0-9+/]{43}\n[A-Za-z0-9+/]{43}\n)+)--- ([A-Za-z0-9+/]{43})\n$/;
+
+/**
+ * The file key of a header made only of X25519 stanzas, opened with node:crypto by one of the
+ * X25519 `identities`; null when the header has another shape, no identity matches, or anything
+ * fails (the caller then reads it with typage, which gives the error).
+ */
+export function unwrapX25519Header(header: Buffer, ids: readonly string[]): Buffer | null {
+  const m = X25519_ONLY.exec(header.toString('latin1'));
+  if (!m) return null;
+  const stanzas = [...m[1]!.matchAll(/-> X25519 ([A-Za-z0-9+/]{43})\n([A-Za-z0-9+/]{43})\n/g)].map((s) => ({ share: fromB64(s[1]!), body: fromB64(s[2]!) }));
+  const mac = fromB64(m[2]!);
+  if (!mac || stanzas.some((s) => !s.share || s.share.length !== 32 || !s.body || s.body.length !== 32)) return null;
+  for (const id of ids) {
+    if (!id.startsWith('AGE-SECRET-KEY-1')) continue;
+    const identity = parseIdentity(id);
+    for (const { share, body } of stanzas) {
+      const shared = diffieHellman({ privateKey: identity.key, publicKey: createPublicKey({ key: Buffer.concat([SPKI_X25519, share!]), format: 'der', type: 'spki' }) });
+      // age §"X25519 recipient stanza": an all-zero shared secret MUST abort.
+      if (shared.every((b) => b === 0)) return null;
+      const wrapKey = Buffer.from(hkdfSync('sha256', shared, Buffer.concat([share!, identity.publicRaw]), X25519_INFO, 32));
+      const d = createDecipheriv('chacha20-poly1305', wrapKey, ZERO_NONCE, { authTagLength: 16 });
+      d.setAuthTag(body!.subarray(16));
+      let fileKey: Buffer;
+      try {
+        fileKey = Buffer.concat([d.update(body!.subarray(0, 16)), d.final()]);
+      } catch {
+        continue; // not this stanza's identity
+      }
+      // age §Header MAC, over the header through "---".
+      const macKey = Buffer.from(hkdfSync('sha256', fileKey, Buffer.alloc(0), 'header', 32));
+      const expected = createHmac('sha256', macKey).update(header.subarray(0, header.length - 45)).digest();
+      return timingSafeEqual(expected, mac) ? fileKey : null;
+    }
+  }
+  return null;
 }

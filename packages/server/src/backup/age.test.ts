@@ -5,7 +5,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgeError, CHUNK_PLAINTEXT, PayloadSealer, checkRecipients, decryptAge, encryptAge, generateIdentity, makeHeader, makeHeaderWithTypage, unwrapFileKey } from './age.js';
-import { bech32Decode, makeX25519Header } from './age-x25519.js';
+import { bech32Decode, makeX25519Header, unwrapX25519Header } from './age-x25519.js';
 
 /** Debian's age CLI (Go reference implementation), installed by .ci/run. */
 const AGE = '/usr/bin/age';
@@ -151,5 +151,34 @@ describe('age payload with node:crypto, header with age-encryption', () => {
     expect(() => bech32Decode(flipped, 'age')).toThrow(/checksum/);
     expect(() => bech32Decode(recipient, 'agx')).toThrow(/prefix/);
     expect(() => bech32Decode('A' + recipient.slice(1), 'age')).toThrow(/mixed case/);
+  });
+
+  it('opens X25519 headers natively (ours, typage\'s, Debian age\'s), and leaves anything doubtful to typage', async () => {
+    const a = await generateIdentity('x25519');
+    const b = await generateIdentity('x25519');
+    const other = await generateIdentity('x25519');
+    const ours = makeX25519Header([a.recipient, b.recipient]);
+    expect(unwrapX25519Header(ours.header, [b.identity])!.equals(ours.fileKey)).toBe(true);
+    const typage = await makeHeaderWithTypage([a.recipient, b.recipient]);
+    expect(unwrapX25519Header(typage.header, [other.identity, a.identity])!.equals(typage.fileKey)).toBe(true);
+    writeFileSync(path.join(dir, 'plain-native'), 'x');
+    const theirs = path.join(dir, 'theirs-native.age');
+    execFileSync(AGE, ['-e', '-r', a.recipient, '-o', theirs, path.join(dir, 'plain-native')]);
+    const file = readFileSync(theirs);
+    const header = file.subarray(0, file.indexOf('\n---') + 49);
+    const key = unwrapX25519Header(header, [a.identity]);
+    expect(key).not.toBeNull();
+    expect(key!.equals(await unwrapFileKey(header, [a.identity]))).toBe(true);
+    // Not a recipient; a flipped MAC; a non-canonical share (last base64 character's spare bits set): no native result.
+    expect(unwrapX25519Header(ours.header, [other.identity])).toBeNull();
+    const text = ours.header.toString('latin1');
+    const badMac = Buffer.from(text.slice(0, -3) + (text.at(-3) === 'A' ? 'B' : 'A') + text.slice(-2), 'latin1');
+    expect(unwrapX25519Header(badMac, [a.identity])).toBeNull();
+    await expect(unwrapFileKey(badMac, [a.identity])).rejects.toMatchObject({ kind: 'header' });
+    const share = text.slice(32, 75);
+    const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.indexOf(share.at(-1)!);
+    const nonCanonical = Buffer.from(text.slice(0, 74) + 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[last | 1] + text.slice(75), 'latin1');
+    expect(unwrapX25519Header(nonCanonical, [a.identity])).toBeNull();
+    await expect(unwrapFileKey(nonCanonical, [a.identity])).rejects.toBeInstanceOf(AgeError);
   });
 });

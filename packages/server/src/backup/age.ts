@@ -1,12 +1,13 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { makeX25519Header } from './age-x25519.js';
+import { makeX25519Header, unwrapX25519Header } from './age-x25519.js';
 import { Decrypter, Encrypter, generateHybridIdentity, generateX25519Identity, identityToRecipient, type Recipient } from 'age-encryption';
 
 /**
  * The age file format (C2SP age, https://c2sp.org/age), split where the speed is:
  * - the header (recipient stanzas wrapping a random 16-byte file key, and the header MAC) is
- *   read by `age-encryption` (the reference TypeScript implementation, typage), and made by it
- *   for hybrid recipients; X25519 headers are made natively by age-x25519.ts;
+ *   read and made by `age-encryption` (the reference TypeScript implementation, typage) for
+ *   hybrid recipients; X25519 headers are made and opened natively by age-x25519.ts (typage
+ *   reads whatever that does not open);
  * - the payload is processed here with node:crypto's native ChaCha20-Poly1305, following
  *   age §Payload exactly: a 16-byte nonce, payload key = HKDF-SHA-256(ikm = file key,
  *   salt = nonce, info = "payload"), then the STREAM construction over 64 KiB plaintext chunks
@@ -118,6 +119,10 @@ export function headerLength(data: Buffer): number {
 
 export async function unwrapFileKey(header: Buffer, identities: readonly string[]): Promise<Buffer> {
   if (!header.subarray(0, 22).equals(Buffer.from('age-encryption.org/v1\n'))) throw new AgeError('header', 'not an age file (no age-encryption.org/v1 header)');
+  // X25519 stanzas and an X25519 identity: opened natively (age-x25519.ts); anything else, or any
+  // failure, is read by typage below.
+  const native = unwrapX25519Header(header, identities);
+  if (native) return native;
   const d = new Decrypter();
   for (const id of identities) d.addIdentity(id);
   try {
@@ -129,7 +134,7 @@ export async function unwrapFileKey(header: Buffer, identities: readonly string[
   }
 }
 
-function payloadKey(fileKey: Buffer, nonce: Buffer): Buffer {
+export function payloadKey(fileKey: Buffer, nonce: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
 }
 

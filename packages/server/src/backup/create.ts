@@ -9,6 +9,7 @@ import { blobDirOf } from '../attachments/blob-store.js';
 import { backupRecipients, loadBackupSigningKey } from './keys.js';
 import { MANIFEST_FORMAT, signManifest, type ManifestBody, type ManifestFile, type SignedManifest } from './manifest.js';
 import { sealObject } from './object.js';
+import { packFile } from './packs.js';
 import { configWithoutSecrets, listBlobs, postgresDump, readFileStream, sqliteSnapshot } from './snapshot.js';
 import { manifestName } from './target.js';
 import { findTarget, openTarget } from './targets.js';
@@ -26,6 +27,9 @@ export interface BackupResult {
   bytesTotal: number;
   bytesWritten: number;
   reusedBlobs: number;
+  /** SQLite: the database's 64 KiB blocks, and how many the previous snapshot already held. */
+  databaseBlocks: number;
+  reusedBlocks: number;
   durationMs: number;
 }
 
@@ -82,11 +86,17 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     const files: ManifestFile[] = [];
     let bytesWritten = 0;
     let reusedBlobs = 0;
-    const add = async (file: ManifestFile, written: boolean) => {
+    // Objects are written without an fsync each; all are synced at once before the manifest.
+    const written: string[] = [];
+    const add = async (file: ManifestFile, isNew: boolean) => {
       files.push(file);
-      if (written) bytesWritten += file.encryptedSize;
+      if (isNew) {
+        bytesWritten += file.encryptedSize;
+        written.push(file.object);
+      }
       await options.onObject?.(file);
     };
+    const deferSync = true;
 
     const checkpoints = [];
     for (const { log_id } of await store.auditHeads(deps.db)) {
@@ -97,15 +107,24 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     // 1. The database, first: blobs are written before the rows that name them, so every blob the
     //    snapshot's rows name is still in the store when it is walked next.
     let tables: Record<string, number>;
+    let packed: ManifestBody['packed'];
+    let databaseBlocks = 0;
+    let reusedBlocks = 0;
     if (deps.dbKind === 'sqlite') {
       await mkdir(work, { recursive: true, mode: 0o700 });
       const copy = path.join(work, 'consilium.sqlite');
       tables = await sqliteSnapshot(config, copy);
-      const sealed = await sealObject(target, recipients, readFileStream(copy));
+      // 64 KiB blocks in packs: unchanged blocks are taken from the previous snapshot (packs.ts).
+      const result = await packFile(target, recipients, copy, { path: 'db/consilium.sqlite', dedupKey: key.dedupKey, previous: previous?.body ?? null, deferSync, onPack: (f) => options.onObject?.(f) });
       await rm(work, { recursive: true, force: true });
-      await add({ path: 'db/consilium.sqlite', kind: 'database', ...sealed }, true);
+      files.push(...result.packs);
+      written.push(...result.written);
+      bytesWritten += result.bytesWritten;
+      packed = [result.packed];
+      databaseBlocks = result.blocks;
+      reusedBlocks = result.reusedBlocks;
     } else {
-      const dump = await postgresDump(config.databaseUrl!, (out) => sealObject(target, recipients, out));
+      const dump = await postgresDump(config.databaseUrl!, (out) => sealObject(target, recipients, out, { deferSync }));
       tables = dump.tables;
       await add({ path: 'db/postgres.dump', kind: 'database', ...dump.result }, true);
     }
@@ -128,7 +147,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
         if (old && old.size === blob.size && old.mtimeMs === blob.mtimeMs && (await target.objectSize(old.object)) === old.encryptedSize) {
           done[i] = { file: old, written: false };
         } else {
-          const sealed = await sealObject(target, recipients, readFileStream(blob.abs));
+          const sealed = await sealObject(target, recipients, readFileStream(blob.abs), { deferSync });
           done[i] = { file: { path: p, kind: 'blob', mtimeMs: blob.mtimeMs, ...sealed }, written: true };
         }
         await options.onObject?.(done[i]!.file);
@@ -145,13 +164,15 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     if (failed) throw failed.reason;
     for (const d of done) {
       files.push(d!.file);
-      if (d!.written) bytesWritten += d!.file.encryptedSize;
-      else reusedBlobs++;
+      if (d!.written) {
+        bytesWritten += d!.file.encryptedSize;
+        written.push(d!.file.object);
+      } else reusedBlobs++;
     }
 
     // 3. The configuration, without secrets.
     const configJson = JSON.stringify(configWithoutSecrets(config), null, 2) + '\n';
-    await add({ path: 'config/config.json', kind: 'config', ...(await sealObject(target, recipients, [Buffer.from(configJson)])) }, true);
+    await add({ path: 'config/config.json', kind: 'config', ...(await sealObject(target, recipients, [Buffer.from(configJson)], { deferSync })) }, true);
 
     const body: ManifestBody = {
       format: MANIFEST_FORMAT,
@@ -164,8 +185,11 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
       tables,
       audit: { verifierKey: deps.auditKey.verifierKey, checkpoints },
       files,
+      ...(packed && { packed }),
     };
     const manifest: SignedManifest = signManifest(body, key.signer);
+    // Every object this run wrote is on disk before the manifest that names it.
+    await target.syncObjects(written);
     await target.putManifest(manifestName(body.seq, snapshotId), manifest.note);
 
     const bytesTotal = files.reduce((n, f) => n + f.encryptedSize, 0);
@@ -181,7 +205,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
         bytes_total: bytesTotal,
         files: files.length,
         duration_ms: durationMs,
-        detail: JSON.stringify({ reusedBlobs, host: hostname(), recipients: recipients.length }),
+        detail: JSON.stringify({ reusedBlobs, databaseBlocks, reusedBlocks, host: hostname(), recipients: recipients.length }),
       });
       await recordAudit(
         tx,
@@ -193,7 +217,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
         }),
       );
     });
-    return { runId, snapshotId, seq: body.seq, manifestHash: manifest.hash, target: info.name, files: files.length, bytesTotal, bytesWritten, reusedBlobs, durationMs };
+    return { runId, snapshotId, seq: body.seq, manifestHash: manifest.hash, target: info.name, files: files.length, bytesTotal, bytesWritten, reusedBlobs, databaseBlocks, reusedBlocks, durationMs };
   } catch (err) {
     await rm(work, { recursive: true, force: true }).catch(() => {});
     await recordFailure(deps, runId, 'backup', info.name, actor, err, Math.round(performance.now() - t0));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
 import { z } from 'zod';
 import { formatVerifierKey, generateNoteKey, openNote, parseSignerKey, parseVerifierKey, signNote, type NoteSigner, type NoteVerifier } from '@consilium/crypto';
 
@@ -24,12 +24,32 @@ export const ManifestFile = z.strictObject({
   sha256: Hex64,
   /** Source file's mtime (blobs), to skip unchanged files without reading them. */
   mtimeMs: z.number().optional(),
+  /**
+   * A pack (the SQLite database is stored as 64 KiB blocks in packs, see packs.ts): the keyed id
+   * of each block it holds, in order (HMAC-SHA-256 under the writer's dedup key, first 128 bits),
+   * so the next snapshot finds unchanged blocks. Where the blocks go is in the body's `packed`.
+   */
+  blockIds: z.array(z.string().regex(/^[0-9a-f]{32}$/)).optional(),
   /** The age object: total bytes, SHA-256 of header||payload nonce, SHA-256 of each STREAM chunk in order. */
   encryptedSize: z.number().int().nonnegative(),
   headerSha256: Hex64,
   chunks: z.array(Hex64).min(1),
 });
 export type ManifestFile = z.infer<typeof ManifestFile>;
+
+/**
+ * A file stored as blocks in packs: its size and plaintext SHA-256 (restore checks the
+ * reassembled file against it), and its blocks in file order as runs [pack object, first block
+ * in the pack, block count]. Every pack a run names is an entry of `files` with the same path.
+ */
+export const PackedFile = z.strictObject({
+  path: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  sha256: Hex64,
+  blockSize: z.literal(65536),
+  runs: z.array(z.tuple([z.string().regex(/^[0-9a-f]{32}$/), z.number().int().nonnegative(), z.number().int().positive()])),
+});
+export type PackedFile = z.infer<typeof PackedFile>;
 
 export const ManifestBody = z.strictObject({
   format: z.literal(MANIFEST_FORMAT),
@@ -50,6 +70,8 @@ export const ManifestBody = z.strictObject({
     checkpoints: z.array(z.strictObject({ logId: z.string(), size: z.number().int().nonnegative(), rootHash: z.string() })),
   }),
   files: z.array(ManifestFile),
+  /** Files stored as blocks in packs (the SQLite database); absent in older manifests. */
+  packed: z.array(PackedFile).optional(),
 });
 export type ManifestBody = z.infer<typeof ManifestBody>;
 
@@ -102,6 +124,13 @@ export interface BackupSigningKey {
   signer: NoteSigner;
   verifier: NoteVerifier;
   verifierKey: string;
+  /**
+   * The dedup key: names database blocks by HMAC-SHA-256 of their plaintext (as restic names
+   * chunks with a keyed MAC), so unchanged blocks are found again without a manifest holding
+   * plain hashes of small pieces of the database. HKDF-SHA-256 (RFC 5869) of the signing key: it
+   * lives only where the signing key does, on the writer; restore and verify never need it.
+   */
+  dedupKey: Buffer;
 }
 
 export const BACKUP_KEY_NAME = 'consilium-backup';
@@ -113,7 +142,8 @@ export function generateBackupSigningKey(name = BACKUP_KEY_NAME): { signerKey: s
 export function backupSigningKey(signerKey: string): BackupSigningKey {
   const signer = parseSignerKey(signerKey);
   const verifierKey = formatVerifierKey(signer.name, signer.publicKey);
-  return { signer, verifier: parseVerifierKey(verifierKey), verifierKey };
+  const dedupKey = Buffer.from(hkdfSync('sha256', Buffer.from(signerKey, 'utf8'), Buffer.alloc(0), 'consilium-backup dedup key v1', 32));
+  return { signer, verifier: parseVerifierKey(verifierKey), verifierKey, dedupKey };
 }
 
 export function backupVerifier(verifierKey: string): NoteVerifier {

@@ -1,57 +1,94 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AgeError, AgeFramer, CHUNK_CIPHERTEXT, PayloadOpener, PayloadSealer, makeHeader, unwrapFileKey } from './age.js';
 import type { ManifestFile } from './manifest.js';
-import type { BackupTarget } from './target.js';
+import type { BackupTarget, ObjectWriter } from './target.js';
 
 export type SealedObject = Pick<ManifestFile, 'object' | 'size' | 'sha256' | 'encryptedSize' | 'headerSha256' | 'chunks'>;
 
 export const newObjectName = (): string => randomBytes(16).toString('hex');
 
 /**
- * Encrypts a stream into a new age object on the target, hashing each ciphertext chunk as it is
- * written. Memory stays bounded by one chunk plus the stream's own buffers. On any error the
- * partial object is discarded.
+ * Writes one age object on the target, plaintext pushed piece by piece, hashing each ciphertext
+ * chunk as it is written. Memory stays bounded by one chunk plus the writer's buffer. A piece of
+ * exactly 64 KiB becomes exactly one STREAM chunk (packs rely on it: block i is chunk i).
  */
-export async function sealObject(target: BackupTarget, recipients: readonly string[], source: AsyncIterable<Buffer | string> | Iterable<Buffer>): Promise<SealedObject> {
-  const object = newObjectName();
-  const writer = await target.createObject(object);
-  const plainHash = createHash('sha256');
-  const chunks: string[] = [];
-  let size = 0;
-  let encryptedSize = 0;
-  let queue: Buffer[] = [];
-  try {
-    const { header, fileKey } = await makeHeader(recipients);
-    const sealer = new PayloadSealer(fileKey, (chunk) => {
-      chunks.push(createHash('sha256').update(chunk).digest('hex'));
-      queue.push(chunk);
-    });
-    fileKey.fill(0);
-    const prefix = Buffer.concat([header, sealer.nonce]);
-    const headerSha256 = createHash('sha256').update(prefix).digest('hex');
-    await writer.write(prefix);
-    encryptedSize += prefix.length;
-    const flush = async () => {
-      const out = queue;
-      queue = [];
-      for (const c of out) {
-        await writer.write(c);
-        encryptedSize += c.length;
-      }
-    };
-    for await (const piece of source) {
-      const data = typeof piece === 'string' ? Buffer.from(piece) : piece;
-      plainHash.update(data);
-      size += data.length;
-      sealer.push(data);
-      await flush();
+export class ObjectSealer {
+  readonly object = newObjectName();
+  private readonly plainHash = createHash('sha256');
+  private readonly chunks: string[] = [];
+  private size = 0;
+  private encryptedSize = 0;
+  private queue: Buffer[] = [];
+  private sealer!: PayloadSealer;
+  private writer!: ObjectWriter;
+  private headerSha256 = '';
+
+  private constructor() {}
+
+  static async open(target: BackupTarget, recipients: readonly string[], options: { deferSync?: boolean } = {}): Promise<ObjectSealer> {
+    const s = new ObjectSealer();
+    s.writer = await target.createObject(s.object, options);
+    try {
+      const { header, fileKey } = await makeHeader(recipients);
+      s.sealer = new PayloadSealer(fileKey, (chunk) => {
+        s.chunks.push(createHash('sha256').update(chunk).digest('hex'));
+        s.queue.push(chunk);
+      });
+      fileKey.fill(0);
+      const prefix = Buffer.concat([header, s.sealer.nonce]);
+      s.headerSha256 = createHash('sha256').update(prefix).digest('hex');
+      await s.writer.write(prefix);
+      s.encryptedSize += prefix.length;
+    } catch (err) {
+      await s.writer.abort().catch(() => {});
+      throw err;
     }
-    sealer.finish();
-    await flush();
-    await writer.commit();
-    return { object, size, sha256: plainHash.digest('hex'), encryptedSize, headerSha256, chunks };
+    return s;
+  }
+
+  get plaintextSize(): number {
+    return this.size;
+  }
+
+  async write(data: Buffer): Promise<void> {
+    this.plainHash.update(data);
+    this.size += data.length;
+    this.sealer.push(data);
+    await this.flush();
+  }
+
+  async finish(): Promise<SealedObject> {
+    this.sealer.finish();
+    await this.flush();
+    await this.writer.commit();
+    return { object: this.object, size: this.size, sha256: this.plainHash.digest('hex'), encryptedSize: this.encryptedSize, headerSha256: this.headerSha256, chunks: this.chunks };
+  }
+
+  async abort(): Promise<void> {
+    await this.writer.abort().catch(() => {});
+  }
+
+  private async flush(): Promise<void> {
+    const out = this.queue;
+    this.queue = [];
+    for (const c of out) {
+      await this.writer.write(c);
+      this.encryptedSize += c.length;
+    }
+  }
+}
+
+/**
+ * Encrypts a stream into a new age object on the target. On any error the partial object is
+ * discarded. `deferSync`: see BackupTarget.createObject.
+ */
+export async function sealObject(target: BackupTarget, recipients: readonly string[], source: AsyncIterable<Buffer | string> | Iterable<Buffer>, options: { deferSync?: boolean } = {}): Promise<SealedObject> {
+  const sealer = await ObjectSealer.open(target, recipients, options);
+  try {
+    for await (const piece of source) await sealer.write(typeof piece === 'string' ? Buffer.from(piece) : piece);
+    return await sealer.finish();
   } catch (err) {
-    await writer.abort().catch(() => {});
+    await sealer.abort();
     throw err;
   }
 }

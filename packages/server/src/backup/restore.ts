@@ -7,6 +7,8 @@ import type { NoteVerifier } from '@consilium/crypto';
 import { readChain, type ChainProblem } from './chain.js';
 import type { SignedManifest } from './manifest.js';
 import { checkObject, type ObjectProblem } from './object.js';
+import { checkPackedLayout, restorePacked } from './packs.js';
+import { AgeError } from './age.js';
 import { libpqEnv } from './snapshot.js';
 import type { BackupTarget } from './target.js';
 
@@ -77,8 +79,34 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   if (manifest.body.database === 'postgres' && !options.databaseUrl) throw new RestoreError('this snapshot holds a PostgreSQL database: give --database-url of a fresh, empty database to restore into');
   const existing = await readdir(toDir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
   if (existing.length > 0) throw new RestoreError(`${toDir} is not empty: restore into a fresh directory`);
+  // A packed file must be tiled exactly by its packs' blocks before anything is written.
+  const layout = checkPackedLayout(manifest.body);
+  if (layout.length > 0) throw new RestoreError(`cannot restore: ${layout.map((p) => p.message).join('; ')}`);
+  const packed = manifest.body.packed ?? [];
+  const packedPaths = new Set(packed.map((p) => p.path));
   await mkdir(toDir, { recursive: true, mode: 0o700 });
   let bytes = 0;
+  const restorePackedFile = async (file: (typeof packed)[number]) => {
+    const dest = destination(toDir, file.path);
+    await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
+    const part = `${dest}.part`;
+    const out: WriteStream = createWriteStream(part, { flags: 'wx', mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
+    await once(out, 'open');
+    let error: unknown = null;
+    try {
+      await restorePacked(target, manifest.body, file, options.identities, async (p) => {
+        if (!out.write(p)) await once(out, 'drain');
+      });
+    } catch (err) {
+      error = err;
+    } finally {
+      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    }
+    if (error instanceof AgeError) throw new RestoreError(`cannot restore ${file.path}: ${error.message}`, [{ kind: error.kind === 'truncated' ? 'truncated' : error.kind === 'header' ? 'header' : 'decrypt', message: error.message }]);
+    if (error) throw error;
+    await rename(part, dest);
+    bytes += file.size;
+  };
   const restoreFile = async (file: SignedManifest['body']['files'][number]) => {
     const dest = destination(toDir, file.path);
     await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
@@ -105,11 +133,12 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   try {
     // Several files at once: one file's reads and writes (libuv's thread pool) overlap another's
     // decryption and hashing (the main thread). The first failure stops the others from starting.
-    const queue = [...manifest.body.files];
+    // A packed database is one job (its blocks are written in order), started first.
+    const queue: (() => Promise<void>)[] = [...packed.map((p) => () => restorePackedFile(p)), ...manifest.body.files.filter((f) => !packedPaths.has(f.path)).map((f) => () => restoreFile(f))];
     let failed: unknown = null;
     const lane = async () => {
-      for (let file = queue.shift(); file && !failed; file = queue.shift()) {
-        await restoreFile(file).catch((err: unknown) => {
+      for (let job = queue.shift(); job && !failed; job = queue.shift()) {
+        await job().catch((err: unknown) => {
           failed ??= err;
         });
       }
@@ -125,7 +154,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     await rm(toDir, { recursive: true, force: true });
     throw err;
   }
-  return { manifest, toDir, files: manifest.body.files.length, bytes, chainProblems: chain.problems };
+  return { manifest, toDir, files: packed.length + manifest.body.files.filter((f) => !packedPaths.has(f.path)).length, bytes, chainProblems: chain.problems };
 }
 
 /** pg_restore of a custom-format dump into an empty database, in one transaction. */

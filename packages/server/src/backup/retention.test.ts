@@ -79,7 +79,7 @@ describe(`prune a local target (${testPgUrl ? 'PostgreSQL' : 'SQLite'})`, () => 
     const result = await pruneTarget(target, verifier, { policy: { keepLast: 1, keepDaily: 2, keepWeekly: 0, keepMonthly: 0 }, orphanGraceMs: 0 });
     expect(result.plan.remove.map((r) => r.seq)).toEqual([1, 3]);
     expect(readdirSync(path.join(dir, 'pruned')).length).toBe(2);
-    // Each snapshot's database copy is its own object: those of 1 and 3 are gone.
+    // Each snapshot's configuration copy (and new database pack) is its own object: those of 1 and 3 are gone.
     expect(result.objectsRemoved).toBeGreaterThanOrEqual(2);
     expect((await target.listObjects()).length).toBe(objectsBefore - result.objectsRemoved);
     const report = await runVerify(server.deps);

@@ -116,6 +116,9 @@ export class SftpTarget implements BackupTarget {
     return err instanceof Error ? err : new Error(String(err));
   }
 
+  // Each object is fsynced on the SFTP host at commit (fsync@openssh.com), deferSync or not.
+  async syncObjects(): Promise<void> {}
+
   async createObject(object: string): Promise<ObjectWriter> {
     const sftp = await this.sftp();
     const file = this.objectPath(object);
@@ -174,9 +177,9 @@ export class SftpTarget implements BackupTarget {
     }
   }
 
-  async *readObject(object: string): AsyncIterable<Buffer> {
+  async *readObject(object: string, range?: { start: number; end: number }): AsyncIterable<Buffer> {
     const sftp = await this.sftp();
-    const stream = sftp.createReadStream(this.objectPath(object), { highWaterMark: 256 * 1024 });
+    const stream = sftp.createReadStream(this.objectPath(object), { highWaterMark: 256 * 1024, ...range });
     for await (const chunk of stream) yield chunk as Buffer;
   }
 

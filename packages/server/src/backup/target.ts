@@ -17,11 +17,18 @@ import { once } from 'node:events';
 export interface BackupTarget {
   readonly name: string;
   readonly location: string;
-  /** Starts writing an object; nothing is visible under `name` until commit(). */
-  createObject(object: string): Promise<ObjectWriter>;
+  /**
+   * Starts writing an object; nothing is visible under `name` until commit(). With `deferSync`
+   * commit() does not wait for the disk: call syncObjects() on every such object before a
+   * manifest names it (a local target then fsyncs all files, then each directory once).
+   */
+  createObject(object: string, options?: { deferSync?: boolean }): Promise<ObjectWriter>;
+  /** Makes objects committed with `deferSync` durable. */
+  syncObjects(objects: readonly string[]): Promise<void>;
   /** Size of an object, or null if it is not there. */
   objectSize(object: string): Promise<number | null>;
-  readObject(object: string): AsyncIterable<Buffer>;
+  /** An object's bytes, or only bytes start..end (inclusive) of it. */
+  readObject(object: string, range?: { start: number; end: number }): AsyncIterable<Buffer>;
   listObjects(): Promise<string[]>;
   /** Manifest file names, sorted. */
   listManifests(): Promise<string[]>;
@@ -79,7 +86,7 @@ export class LocalTarget implements BackupTarget {
     return path.join(dir, `${randomBytes(12).toString('hex')}.part`);
   }
 
-  async createObject(object: string): Promise<ObjectWriter> {
+  async createObject(object: string, options: { deferSync?: boolean } = {}): Promise<ObjectWriter> {
     const final = this.objectPath(object);
     const tmp = await this.tmpFile();
     // 4 MiB: with the default 16 KiB buffer every 64 KiB chunk waited for its own write.
@@ -95,12 +102,12 @@ export class LocalTarget implements BackupTarget {
       commit: async () => {
         await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
         if (failed) throw failed;
-        await fsyncPath(tmp);
+        if (!options.deferSync) await fsyncPath(tmp);
         await mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
         // link() fails if the name exists: an object is never replaced.
         await link(tmp, final);
         await unlink(tmp);
-        await fsyncPath(path.dirname(final));
+        if (!options.deferSync) await fsyncPath(path.dirname(final));
       },
       abort: async () => {
         out.destroy();
@@ -118,8 +125,16 @@ export class LocalTarget implements BackupTarget {
     }
   }
 
-  readObject(object: string): AsyncIterable<Buffer> {
-    return createReadStream(this.objectPath(object), { highWaterMark: 1024 * 1024 });
+  readObject(object: string, range?: { start: number; end: number }): AsyncIterable<Buffer> {
+    return createReadStream(this.objectPath(object), { highWaterMark: 1024 * 1024, ...range });
+  }
+
+  async syncObjects(objects: readonly string[]): Promise<void> {
+    // The files' data first (four at a time: libuv's thread pool), then each directory once, so
+    // every name is durable too; a manifest is written only after this.
+    const paths = objects.map((o) => this.objectPath(o));
+    await inParallel(paths, 4, fsyncPath);
+    await inParallel([...new Set(paths.map((p) => path.dirname(p)))], 4, fsyncPath);
   }
 
   async listObjects(): Promise<string[]> {
@@ -197,6 +212,15 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+}
+
+async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 async function fsyncPath(p: string): Promise<void> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NoteVerifier } from '@consilium/crypto';
 import { readChain, type ChainProblem, type RecordedSnapshot } from './chain.js';
 import { checkObject, type ObjectProblem } from './object.js';
+import { checkPackedLayout } from './packs.js';
 import type { BackupTarget } from './target.js';
 
 export interface VerifyOptions {
@@ -62,6 +63,7 @@ export async function verifyTarget(target: BackupTarget, verifier: NoteVerifier,
   let objectsRead = 0;
   const reading = !!options.identities?.length;
   for (const m of chain.manifests) {
+    for (const p of checkPackedLayout(m.body)) problems.push({ kind: 'truncated', seq: m.body.seq, message: `snapshot ${m.body.seq}: ${p.message}` });
     for (const file of m.body.files) {
       const key = `${file.object}:${file.headerSha256}`;
       let found = checked.get(key);

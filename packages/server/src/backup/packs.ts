@@ -1,0 +1,318 @@
+import { createHash, createHmac } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { AgeError, CHUNK_CIPHERTEXT, CHUNK_PLAINTEXT, headerLength, openChunk, payloadKey, unwrapFileKey } from './age.js';
+import type { ManifestBody, ManifestFile, PackedFile } from './manifest.js';
+import { ObjectSealer } from './object.js';
+import type { BackupTarget } from './target.js';
+
+/**
+ * The SQLite database stored as 64 KiB blocks in packs, so that an incremental snapshot stores
+ * only the blocks that changed.
+ *
+ * - A block is 64 KiB of the file (the last one may be shorter): a multiple of every SQLite page
+ *   size up to 64 KiB (https://sqlite.org/fileformat.html), and exactly one age STREAM chunk
+ *   (age §Payload), so block i of a pack is ciphertext chunk i and can be read and opened alone.
+ * - A pack is an ordinary age object (one header, two recipients) holding up to PACK_BLOCKS new
+ *   blocks; its manifest entry lists the keyed id of each block (HMAC-SHA-256 under the writer's
+ *   dedup key, 128 bits): the next snapshot reuses a block whose id it finds.
+ * - The manifest's `packed` entry gives the file's size, plaintext SHA-256 and its blocks in file
+ *   order as runs [pack, first block, count]. Restore reads each run from its pack, opens the
+ *   chunks, writes the file in order and checks the whole file's SHA-256.
+ * - A previous pack is reused only while at least half of its blocks are still used; otherwise
+ *   its live blocks are written again into new packs, so restore never reads more than about
+ *   twice the database.
+ * A PostgreSQL dump is not cut into blocks (it is compressed per table: a change shifts everything
+ * after it); it stays one object.
+ */
+export const BLOCK_SIZE = CHUNK_PLAINTEXT as 65536;
+/** New blocks per pack: 16 MiB objects. */
+export const PACK_BLOCKS = 256;
+/** Bytes read from the database copy at a time. */
+const READ_BLOCKS = 64;
+
+export const blockId = (dedupKey: Buffer, block: Buffer): string => createHmac('sha256', dedupKey).update(block).digest('hex').slice(0, 32);
+
+const blockCount = (size: number) => Math.ceil(size / BLOCK_SIZE);
+const blockLength = (packSize: number, index: number) => Math.min(BLOCK_SIZE, packSize - index * BLOCK_SIZE);
+
+export interface PackResult {
+  /** The pack entries this snapshot names (new and reused), in the order the file first uses them. */
+  packs: ManifestFile[];
+  packed: PackedFile;
+  /** Objects written by this run (to sync before the manifest). */
+  written: string[];
+  bytesWritten: number;
+  blocks: number;
+  reusedBlocks: number;
+}
+
+interface Ref {
+  pack: string;
+  index: number;
+}
+
+/**
+ * Stores the file at `file` (a local copy nothing else writes to) in packs, reusing the blocks
+ * of `previous` (the last snapshot's manifest) that are unchanged and still stored.
+ */
+export async function packFile(
+  target: BackupTarget,
+  recipients: readonly string[],
+  file: string,
+  options: { path: string; dedupKey: Buffer; previous: ManifestBody | null; deferSync?: boolean; onPack?: (pack: ManifestFile) => void | Promise<void> },
+): Promise<PackResult> {
+  // Blocks the previous snapshot holds, by keyed id; a pack counts only if its object is still there.
+  const prevPacks = new Map<string, ManifestFile>();
+  const known = new Map<string, Ref>();
+  for (const f of options.previous?.files ?? []) {
+    if (f.path !== options.path || !f.blockIds) continue;
+    prevPacks.set(f.object, f);
+    f.blockIds.forEach((id, index) => known.set(id, { pack: f.object, index }));
+  }
+  const present = new Map<string, Promise<boolean>>();
+  const stillStored = (pack: string) => {
+    let p = present.get(pack);
+    if (!p) {
+      const f = prevPacks.get(pack)!;
+      p = target.objectSize(pack).then((n) => n === f.encryptedSize);
+      present.set(pack, p);
+    }
+    return p;
+  };
+
+  const newPacks = new Map<string, ManifestFile>();
+  const written: string[] = [];
+  let bytesWritten = 0;
+  let sealer: ObjectSealer | null = null;
+  let sealerIds: string[] = [];
+  const fresh = new Map<string, Ref>();
+  const closePack = async () => {
+    if (!sealer) return;
+    const sealed = await sealer.finish();
+    const entry: ManifestFile = { path: options.path, kind: 'database', ...sealed, blockIds: sealerIds };
+    newPacks.set(entry.object, entry);
+    written.push(entry.object);
+    bytesWritten += entry.encryptedSize;
+    sealer = null;
+    sealerIds = [];
+    await options.onPack?.(entry);
+  };
+  const store = async (id: string, block: Buffer): Promise<Ref> => {
+    sealer ??= await ObjectSealer.open(target, recipients, { deferSync: options.deferSync });
+    const ref = { pack: sealer.object, index: sealerIds.length };
+    sealerIds.push(id);
+    fresh.set(id, ref);
+    await sealer.write(block);
+    // A short block ends the file; it must also end its pack (every other chunk is a full 64 KiB).
+    if (sealerIds.length === PACK_BLOCKS || block.length < BLOCK_SIZE) await closePack();
+    return ref;
+  };
+
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const n = blockCount(size);
+    const refs: Ref[] = new Array(n);
+    const ids: string[] = new Array(n);
+    const whole = createHash('sha256');
+    let reusedBlocks = 0;
+    // 1. One pass over the file: hash it, and store each block not found in this run or the last snapshot.
+    let pending = readSlice(fh, 0, size);
+    for (let first = 0; first < n; first += READ_BLOCKS) {
+      const slice = await pending;
+      if (first + READ_BLOCKS < n) pending = readSlice(fh, first + READ_BLOCKS, size);
+      whole.update(slice);
+      for (let i = first, at = 0; at < slice.length; i++, at += BLOCK_SIZE) {
+        const block = slice.subarray(at, at + BLOCK_SIZE);
+        const id = blockId(options.dedupKey, block);
+        ids[i] = id;
+        const again = fresh.get(id);
+        const old = again ? undefined : known.get(id);
+        if (again) refs[i] = again;
+        else if (old && blockLength(prevPacks.get(old.pack)!.size, old.index) === block.length && (await stillStored(old.pack))) {
+          refs[i] = old;
+          reusedBlocks++;
+        } else refs[i] = await store(id, block);
+      }
+    }
+    // 2. Previous packs of which this snapshot uses less than half: write their blocks again.
+    const used = new Map<string, number>();
+    for (const r of refs) if (prevPacks.has(r.pack)) used.set(r.pack, (used.get(r.pack) ?? 0) + 1);
+    const sparse = new Set([...used].filter(([pack, count]) => count * 2 < prevPacks.get(pack)!.chunks.length).map(([pack]) => pack));
+    for (let i = 0; i < n; i++) {
+      if (!sparse.has(refs[i]!.pack)) continue;
+      reusedBlocks--;
+      const again = fresh.get(ids[i]!);
+      refs[i] = again ?? (await store(ids[i]!, await readBlock(fh, i, size)));
+    }
+    await closePack();
+
+    // 3. The layout: runs of consecutive blocks of one pack, and the packs in first-use order.
+    const runs: PackedFile['runs'] = [];
+    const packs: ManifestFile[] = [];
+    const listed = new Set<string>();
+    for (const r of refs) {
+      const last = runs.at(-1);
+      if (last && last[0] === r.pack && last[1] + last[2] === r.index) last[2]++;
+      else runs.push([r.pack, r.index, 1]);
+      if (!listed.has(r.pack)) {
+        listed.add(r.pack);
+        packs.push(newPacks.get(r.pack) ?? prevPacks.get(r.pack)!);
+      }
+    }
+    return {
+      packs,
+      packed: { path: options.path, size, sha256: whole.digest('hex'), blockSize: BLOCK_SIZE, runs },
+      written,
+      bytesWritten,
+      blocks: n,
+      reusedBlocks,
+    };
+  } catch (err) {
+    await (sealer as ObjectSealer | null)?.abort();
+    throw err;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readSlice(fh: FileHandle, firstBlock: number, size: number): Promise<Buffer> {
+  const start = firstBlock * BLOCK_SIZE;
+  const length = Math.min(READ_BLOCKS * BLOCK_SIZE, size - start);
+  const buf = Buffer.allocUnsafe(length);
+  const { bytesRead } = await fh.read(buf, 0, length, start);
+  if (bytesRead !== length) throw new Error('the database copy changed size while it was read');
+  return buf;
+}
+
+async function readBlock(fh: FileHandle, index: number, size: number): Promise<Buffer> {
+  const length = blockLength(size, index);
+  const buf = Buffer.allocUnsafe(length);
+  const { bytesRead } = await fh.read(buf, 0, length, index * BLOCK_SIZE);
+  if (bytesRead !== length) throw new Error('the database copy changed size while it was read');
+  return buf;
+}
+
+export interface LayoutProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * Checks, without any key, that each packed file is exactly tiled by blocks of packs the manifest
+ * lists under the same path: runs within their packs, every block full but the file's last, the
+ * sizes adding up, each pack's block ids matching its chunks.
+ */
+export function checkPackedLayout(body: ManifestBody): LayoutProblem[] {
+  const problems: LayoutProblem[] = [];
+  const seen = new Set<string>();
+  for (const p of body.packed ?? []) {
+    const fail = (message: string) => problems.push({ path: p.path, message: `${p.path}: ${message}` });
+    if (seen.has(p.path)) fail('listed twice in packed');
+    seen.add(p.path);
+    const packs = new Map(body.files.filter((f) => f.path === p.path).map((f) => [f.object, f]));
+    for (const f of packs.values()) if (!f.blockIds || f.blockIds.length !== f.chunks.length || blockCount(f.size) !== f.chunks.length) fail(`pack ${f.object} does not list one block id per chunk`);
+    let total = 0;
+    const blocks = p.runs.reduce((s, r) => s + r[2], 0);
+    let at = 0;
+    for (const [pack, first, count] of p.runs) {
+      const f = packs.get(pack);
+      if (!f) {
+        fail(`block ${at} names pack ${pack}, which is not in the manifest`);
+        return problems;
+      }
+      if (first + count > f.chunks.length) {
+        fail(`blocks ${first}..${first + count - 1} of pack ${pack} do not exist (it holds ${f.chunks.length})`);
+        return problems;
+      }
+      for (let j = first; j < first + count; j++, at++) {
+        const len = blockLength(f.size, j);
+        if (len !== BLOCK_SIZE && at !== blocks - 1) {
+          fail(`block ${at} is short (${len} bytes) but not the last`);
+          return problems;
+        }
+        total += len;
+      }
+    }
+    if (total !== p.size) fail(`its blocks hold ${total} bytes, the manifest says ${p.size}`);
+  }
+  return problems;
+}
+
+/** The age header of a pack, checked against the manifest, and its payload key. */
+async function openPack(target: BackupTarget, pack: ManifestFile, identities: readonly string[]): Promise<{ key: Buffer; dataStart: number }> {
+  const head: Buffer[] = [];
+  let have = 0;
+  for await (const b of target.readObject(pack.object, { start: 0, end: Math.min(pack.encryptedSize, 8192) - 1 })) {
+    head.push(b);
+    have += b.length;
+  }
+  const buf = Buffer.concat(head, have);
+  const len = headerLength(buf);
+  if (len < 0 || buf.length < len + 16) throw new AgeError('truncated', `pack ${pack.object}: no complete age header`);
+  const prefix = buf.subarray(0, len + 16);
+  if (createHash('sha256').update(prefix).digest('hex') !== pack.headerSha256) throw new AgeError('header', `pack ${pack.object}: the age header differs from the manifest's`);
+  const fileKey = await unwrapFileKey(buf.subarray(0, len), identities);
+  const key = payloadKey(fileKey, prefix.subarray(len));
+  fileKey.fill(0);
+  return { key, dataStart: len + 16 };
+}
+
+/**
+ * Reassembles a packed file in order: each run's chunks are read from its pack and opened
+ * (ChaCha20-Poly1305 under the pack's payload key, whose header is pinned by the manifest), the
+ * plaintext goes to `sink`, and the whole file's size and SHA-256 are checked at the end.
+ */
+export async function restorePacked(target: BackupTarget, body: ManifestBody, packed: PackedFile, identities: readonly string[], sink: (plaintext: Buffer) => Promise<void>): Promise<void> {
+  const layout = checkPackedLayout(body);
+  if (layout.length > 0) throw new AgeError('header', layout.map((p) => p.message).join('; '));
+  const packs = new Map(body.files.filter((f) => f.path === packed.path).map((f) => [f.object, f]));
+  const opened = new Map<string, Promise<{ key: Buffer; dataStart: number }>>();
+  const openOnce = (object: string) => {
+    let p = opened.get(object);
+    if (!p) {
+      p = openPack(target, packs.get(object)!, identities);
+      p.catch(() => {});
+      opened.set(object, p);
+    }
+    return p;
+  };
+  const whole = createHash('sha256');
+  let size = 0;
+  // Reads one run's ciphertext; the next run is read while this one is opened and written.
+  const readRun = async ([object, first, count]: PackedFile['runs'][number]) => {
+    const pack = packs.get(object)!;
+    const { key, dataStart } = await openOnce(object);
+    const start = dataStart + first * CHUNK_CIPHERTEXT;
+    const end = Math.min(pack.encryptedSize, dataStart + (first + count) * CHUNK_CIPHERTEXT) - 1;
+    const parts: Buffer[] = [];
+    let got = 0;
+    for await (const b of target.readObject(object, { start, end })) {
+      parts.push(b);
+      got += b.length;
+    }
+    if (got !== end - start + 1) throw new AgeError('truncated', `pack ${object} is shorter than the manifest says`);
+    return { pack, key, first, count, data: parts.length === 1 ? parts[0]! : Buffer.concat(parts, got) };
+  };
+  // Long runs are read in pieces of at most READ_BLOCKS blocks, to bound memory.
+  const pieces: PackedFile['runs'] = [];
+  for (const [object, first, count] of packed.runs) for (let k = 0; k < count; k += READ_BLOCKS) pieces.push([object, first + k, Math.min(READ_BLOCKS, count - k)]);
+  let next = pieces.length > 0 ? readRun(pieces[0]!) : null;
+  for (let r = 0; r < pieces.length; r++) {
+    const run = await next!;
+    next = r + 1 < pieces.length ? readRun(pieces[r + 1]!) : null;
+    next?.catch(() => {});
+    const lastChunk = run.pack.chunks.length - 1;
+    for (let j = 0; j < run.count; j++) {
+      const index = run.first + j;
+      const chunk = run.data.subarray(j * CHUNK_CIPHERTEXT, (j + 1) * CHUNK_CIPHERTEXT);
+      const plain = openChunk(run.key, index, index === lastChunk, chunk);
+      if (plain.length !== blockLength(run.pack.size, index)) throw new AgeError('truncated', `pack ${run.pack.object}: block ${index} has the wrong length`);
+      whole.update(plain);
+      size += plain.length;
+      await sink(plain);
+    }
+  }
+  for (const p of opened.values()) (await p).key.fill(0);
+  if (size !== packed.size || whole.digest('hex') !== packed.sha256) throw new AgeError('authentication', `${packed.path}: the reassembled file differs from the manifest's size or SHA-256`);
+}
