@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { ExpressionBuilder } from 'kysely';
 import type { OrgConnection, ProposeConnectionBody } from '@consilium/protocol';
 import { ConsiliumError, notFound } from '../errors.js';
 import { inTransaction, iso, type Deps } from '../deps.js';
 import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 import type { Db } from '../db/database.js';
+import type { DatabaseSchema } from '../db/schema/index.js';
 import type { OrgConnectionTable } from '../db/schema/org-connection.js';
 import { getOrganisation, getOrganisationBySlug, lockOrganisation } from './store.js';
 
@@ -14,13 +16,23 @@ import { getOrganisation, getOrganisationBySlug, lockOrganisation } from './stor
  * rosters never cross.
  */
 
+type ConnectionWhere = ExpressionBuilder<DatabaseSchema, 'org_connection'>;
+
+/** Connections that `organisationId` is a side of. */
+const involving = (organisationId: string) => (eb: ConnectionWhere) =>
+  eb.or([eb('proposer_org_id', '=', organisationId), eb('target_org_id', '=', organisationId)]);
+
+/** Connections between `a` and `b`, whichever of them proposed. */
+const between = (a: string, b: string) => (eb: ConnectionWhere) =>
+  eb.or([eb.and([eb('proposer_org_id', '=', a), eb('target_org_id', '=', b)]), eb.and([eb('proposer_org_id', '=', b), eb('target_org_id', '=', a)])]);
+
 /** Organisations `organisationId` is actively connected to. */
 export async function connectedOrganisationIds(db: Db, organisationId: string): Promise<string[]> {
   const rows = await db
     .selectFrom('org_connection')
     .select(['proposer_org_id', 'target_org_id'])
     .where('status', '=', 'active')
-    .where((eb) => eb.or([eb('proposer_org_id', '=', organisationId), eb('target_org_id', '=', organisationId)]))
+    .where(involving(organisationId))
     .execute();
   return [...new Set(rows.map((r) => (r.proposer_org_id === organisationId ? r.target_org_id : r.proposer_org_id)))];
 }
@@ -32,9 +44,7 @@ export async function mayMessageAcross(db: Db, from: string, to: string): Promis
     .selectFrom('org_connection')
     .select('id')
     .where('status', '=', 'active')
-    .where((eb) =>
-      eb.or([eb.and([eb('proposer_org_id', '=', from), eb('target_org_id', '=', to)]), eb.and([eb('proposer_org_id', '=', to), eb('target_org_id', '=', from)])]),
-    )
+    .where(between(from, to))
     .executeTakeFirst();
   return row !== undefined;
 }
@@ -57,7 +67,7 @@ export async function listConnections(deps: Deps, organisationId: string): Promi
   const rows = await deps.db
     .selectFrom('org_connection')
     .selectAll()
-    .where((eb) => eb.or([eb('proposer_org_id', '=', organisationId), eb('target_org_id', '=', organisationId)]))
+    .where(involving(organisationId))
     .orderBy('proposed_at', 'desc')
     .execute();
   return Promise.all(rows.map((r) => describe(deps.db, r, organisationId)));
@@ -106,9 +116,7 @@ export async function proposeConnection(deps: Deps, actor: Actor, body: ProposeC
       .selectFrom('org_connection')
       .select('id')
       .where('status', '!=', 'ended')
-      .where((eb) =>
-        eb.or([eb.and([eb('proposer_org_id', '=', own), eb('target_org_id', '=', target.id)]), eb.and([eb('proposer_org_id', '=', target.id), eb('target_org_id', '=', own)])]),
-      )
+      .where(between(own, target.id))
       .executeTakeFirst();
     if (open) throw new ConsiliumError('CONFLICT', 'a connection with this organisation is already proposed or active');
     await tx.db.insertInto('org_connection').values(row).execute();
