@@ -258,6 +258,14 @@ export class AgeFramer {
   ) {}
 
   async push(data: Buffer): Promise<void> {
+    if (this.state === 'chunks' && this.buf.length > 0 && this.buf.length + data.length > CHUNK_CIPHERTEXT) {
+      // Complete the pending chunk from the head of the new data (more follows, so it is not the
+      // last one) instead of copying the whole read onto the leftover.
+      const need = CHUNK_CIPHERTEXT - this.buf.length;
+      this.on.chunk(need === 0 ? this.buf : Buffer.concat([this.buf, data.subarray(0, need)]));
+      this.buf = Buffer.alloc(0);
+      data = data.subarray(need);
+    }
     this.buf = this.buf.length ? Buffer.concat([this.buf, data]) : data;
     if (this.state === 'header') {
       const len = headerLength(this.buf);
