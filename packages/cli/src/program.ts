@@ -193,12 +193,13 @@ audit
   .command('verify')
   .description('recompute every audit log from its entries and check it against every signed checkpoint; exit 1 on any problem')
   .option('--log <id>', 'verify one log (an organisation id, or "deployment")')
-  .action(async (opts: { log?: string }) => {
+  .option('--index', 'also check the search index against the entries (that every entry is findable and every index row says what its entry says)')
+  .action(async (opts: { log?: string; index?: boolean }) => {
     const failed = await withDeps(program.opts<GlobalOptions>(), async (deps) => {
       const ids = opts.log ? [opts.log] : await listLogIds(deps.db);
       let bad = 0;
       for (const id of ids) {
-        const report = await verifyLog(deps.db, deps.auditKey, id);
+        const report = await verifyLog(deps.db, deps.auditKey, id, { index: opts.index === true });
         printReport(report);
         if (!report.ok) bad++;
       }

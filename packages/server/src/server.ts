@@ -4,6 +4,7 @@ import { migrateToLatest, openDatabase, type Database } from './db/database.js';
 import { ServerKey } from './secrets/server-key.js';
 import { loadLogKey } from './audit/signing.js';
 import { startCheckpointer } from './audit/checkpointer.js';
+import { startIndexer } from './audit/indexer.js';
 import { startBackupSchedule } from './backup/schedule.js';
 import { startCaseTimers } from './cases/timers.js';
 import { openFanOut } from './delivery/fan-out.js';
@@ -61,6 +62,7 @@ export async function startServer(config: Config, options: { now?: () => Date } 
   const pruner = setInterval(prune, PRUNE_EVERY_MS);
   pruner.unref();
   const checkpointer = startCheckpointer(deps.db, deps.auditKey, deps.now, (err) => app.log.error({ err }, 'audit checkpoint failed'));
+  const indexer = startIndexer(deps.db, deps.dbKind, (err) => app.log.error({ err }, 'audit indexing failed'));
   const caseTimers = startCaseTimers(deps, (err) => app.log.error({ err }, 'case timers failed'));
   const backups = startBackupSchedule(deps, app.log);
   const address = app.server.address();
@@ -77,6 +79,7 @@ export async function startServer(config: Config, options: { now?: () => Date } 
       await backups?.stop();
       await caseTimers.stop();
       await checkpointer.stop();
+      await indexer.stop();
       await deps.fanOut.close();
       await database.close();
     },

@@ -27,7 +27,8 @@ export function rangeOf(head: { size: number; compact_hashes: string }): Compact
  * Appends events to their logs. Call it inside the transaction of the action the events record
  * (`trx`), so the action and its entry commit or roll back together. Returns the indices.
  * Per log: one locked read of the head, one insert of the entries, the tiles they complete
- * (one insert per 256 entries), one update of the head.
+ * (one insert per 256 entries), one update of the head. The search index follows after the commit
+ * (indexer.ts).
  */
 export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events: AuditEvent[], options: { logId?: string } = {}): Promise<number[]> {
   const byLog = new Map<string, AuditEvent[]>();
@@ -51,18 +52,7 @@ export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events
       range.append(leafHash);
       leafHashes.push(leafHash);
       indices.push(index);
-      return {
-        log_id: logId,
-        idx: index,
-        at: event.at,
-        event_type: event.type,
-        outcome: event.outcome,
-        organisation_id: event.organisationId,
-        actor_account_id: event.actor.accountId,
-        case_id: event.caseId,
-        leaf,
-        leaf_hash: toB64(leafHash),
-      };
+      return { log_id: logId, idx: index, leaf, leaf_hash: Buffer.from(leafHash.buffer, leafHash.byteOffset, leafHash.byteLength) };
     });
     await store.insertEntries(trx, dbKind, rows);
     await writeCompletedTiles(trx, logId, oldSize, leafHashes);

@@ -5,6 +5,7 @@ import { iso, type Deps } from '../deps.js';
 import { auditEvent, recordAudit, type Actor } from './record.js';
 import { decodeLeaf, toAuditEntry } from './leaf.js';
 import { logIdFor } from './log.js';
+import { catchUpIndex } from './indexer.js';
 import { originOf } from './signing.js';
 import { latestVerification, startVerification, verificationJob } from './verify-job.js';
 import { tileReader } from './tiles.js';
@@ -64,6 +65,7 @@ function listedEntriesOf(rows: { leaf: string }[]): AuditListedEntry[] {
 /** Search the caller's organisation log; the search itself is recorded (reads of the audit log are audited). */
 export async function searchAudit(deps: Deps, actor: Actor, query: AuditSearchQuery): Promise<AuditEntryList> {
   const logId = logIdFor(actor.organisationId);
+  await catchUpIndex(deps.db, deps.dbKind, logId);
   const rows = await store.searchEntries(
     deps.db,
     logId,
@@ -86,6 +88,7 @@ export const EXPORT_MAX_ENTRIES = 100_000;
 
 export async function entriesForExport(deps: Deps, actor: Actor, filter: { from?: string; to?: string; caseId?: string }, format: string): Promise<AuditEntry[]> {
   const logId = logIdFor(actor.organisationId);
+  await catchUpIndex(deps.db, deps.dbKind, logId);
   const rows = await store.searchEntries(deps.db, logId, filter, EXPORT_MAX_ENTRIES + 1);
   if (rows.length > EXPORT_MAX_ENTRIES) throw new ConsiliumError('BAD_REQUEST', `more than ${EXPORT_MAX_ENTRIES} entries: narrow the time range`);
   await recordAudit(

@@ -29,15 +29,14 @@ export async function writeHead(db: Db, logId: string, size: number, compactHash
   await db.updateTable('audit_log_head').set({ size, compact_hashes: compactHashes }).where('log_id', '=', logId).execute();
 }
 
-const ENTRY_COLUMNS = ['log_id', 'idx', 'at', 'event_type', 'outcome', 'organisation_id', 'actor_account_id', 'case_id', 'leaf', 'leaf_hash'] as const;
-/** Rows per SQLite INSERT: 10 parameters each stays under its 32,766 bound parameters. */
-const INSERT_CHUNK = 500;
+const ENTRY_COLUMNS = ['log_id', 'idx', 'leaf', 'leaf_hash'] as const;
+/** Rows per SQLite INSERT: 4 parameters each, well under its 32,766 bound parameters. */
+const INSERT_CHUNK = 1_000;
 const sqliteInserts = new Map<number, string>();
 function sqliteInsertSql(rows: number): string {
   let text = sqliteInserts.get(rows);
   if (!text) {
-    const tuple = `(${ENTRY_COLUMNS.map(() => '?').join(', ')})`;
-    text = `insert into "audit_entry" (${ENTRY_COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${Array(rows).fill(tuple).join(', ')}`;
+    text = `insert into "audit_entry" ("log_id", "idx", "leaf", "leaf_hash") values ${Array(rows).fill('(?, ?, ?, ?)').join(', ')}`;
     sqliteInserts.set(rows, text);
   }
   return text;
@@ -45,23 +44,30 @@ function sqliteInsertSql(rows: number): string {
 
 /**
  * Appends entry rows. The SQL text is fixed per row count (a cached string, not a query built per
- * call); PostgreSQL takes one column array per column through unnest, so a batch of any size is one
- * statement with ten parameters.
+ * call). PostgreSQL takes the leaves as one JSON array parameter (JSON.stringify escapes them in C++,
+ * where pg's text[] literal escapes each quote in JavaScript) and the hashes as one bytea of 32-byte
+ * slices, so a batch of any size is one statement with four parameters.
  */
 export async function insertEntries(db: Db, dbKind: 'sqlite' | 'postgres', rows: Insertable<AuditEntryTable>[]): Promise<void> {
   if (rows.length === 0) return;
+  if (rows.some((r, i) => r.log_id !== rows[0]!.log_id || r.idx !== rows[0]!.idx + i)) throw new Error('insertEntries takes consecutive entries of one log');
   if (dbKind === 'postgres') {
-    const column = <K extends (typeof ENTRY_COLUMNS)[number]>(k: K) => rows.map((r) => r[k] ?? null);
-    await sql`insert into audit_entry (log_id, idx, at, event_type, outcome, organisation_id, actor_account_id, case_id, leaf, leaf_hash)
-      select * from unnest(${column('log_id')}::text[], ${column('idx')}::integer[], ${column('at')}::text[], ${column('event_type')}::text[],
-        ${column('outcome')}::text[], ${column('organisation_id')}::text[], ${column('actor_account_id')}::text[], ${column('case_id')}::text[],
-        ${column('leaf')}::text[], ${column('leaf_hash')}::text[])`.execute(db);
+    const hashes = Buffer.concat(rows.map((r) => r.leaf_hash));
+    await sql`insert into audit_entry (log_id, idx, leaf, leaf_hash)
+      select ${rows[0]!.log_id}::text, ${rows[0]!.idx}::integer + (l.n - 1)::integer, l.leaf, substring(${hashes}::bytea from ((l.n - 1) * 32 + 1)::integer for 32)
+      from json_array_elements_text(${JSON.stringify(rows.map((r) => r.leaf))}::json) with ordinality as l(leaf, n)`.execute(db);
     return;
   }
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
-    const params: unknown[] = [];
-    for (const r of chunk) for (const c of ENTRY_COLUMNS) params.push(r[c] ?? null);
+    const params: unknown[] = new Array(chunk.length * 4);
+    let p = 0;
+    for (const r of chunk) {
+      params[p++] = r.log_id;
+      params[p++] = r.idx;
+      params[p++] = r.leaf;
+      params[p++] = r.leaf_hash;
+    }
     await db.executeQuery(CompiledQuery.raw(sqliteInsertSql(chunk.length), params));
   }
 }
@@ -139,28 +145,50 @@ export interface EntryFilter {
   to?: string;
 }
 
+/**
+ * Entries whose indexed fields match, newest first, with their leaves (the record of truth). Only
+ * entries the indexer has reached are found: callers bring the index up to date first
+ * (indexer.ts catchUpIndex).
+ */
 export function searchEntries(db: Db, logId: string, filter: EntryFilter, limit: number, beforeIndex?: number) {
-  let q = db.selectFrom('audit_entry').selectAll().where('log_id', '=', logId);
-  if (filter.actorAccountId) q = q.where('actor_account_id', '=', filter.actorAccountId);
-  if (filter.caseId) q = q.where('case_id', '=', filter.caseId);
-  if (filter.eventType) q = q.where('event_type', '=', filter.eventType);
-  if (filter.from) q = q.where('at', '>=', filter.from);
-  if (filter.to) q = q.where('at', '<', filter.to);
-  if (beforeIndex !== undefined) q = q.where('idx', '<', beforeIndex);
-  return q.orderBy('idx', 'desc').limit(limit).execute();
+  let q = db
+    .selectFrom('audit_search as s')
+    .innerJoin('audit_entry as e', (j) => j.onRef('e.log_id', '=', 's.log_id').onRef('e.idx', '=', 's.idx'))
+    .select(['e.idx', 'e.leaf'])
+    .where('s.log_id', '=', logId);
+  if (filter.actorAccountId) q = q.where('s.actor_account_id', '=', filter.actorAccountId);
+  if (filter.caseId) q = q.where('s.case_id', '=', filter.caseId);
+  if (filter.eventType) q = q.where('s.event_type', '=', filter.eventType);
+  if (filter.from) q = q.where('s.at', '>=', filter.from);
+  if (filter.to) q = q.where('s.at', '<', filter.to);
+  if (beforeIndex !== undefined) q = q.where('s.idx', '<', beforeIndex);
+  return q.orderBy('s.idx', 'desc').limit(limit).execute();
 }
 
 /** What verification reads of each entry, in index order, for indices in [start, end). */
 export function verifyRows(db: Db, logId: string, start: number, end: number, limit: number) {
   return db
     .selectFrom('audit_entry')
-    .select(['idx', 'leaf', 'leaf_hash', 'at', 'event_type', 'outcome', 'organisation_id', 'actor_account_id', 'case_id'])
+    .select(['idx', 'leaf', 'leaf_hash'])
     .where('log_id', '=', logId)
     .where('idx', '>=', start)
     .where('idx', '<', end)
     .orderBy('idx')
     .limit(limit)
     .execute();
+}
+
+/** Search index rows of a log with index in [start, end), in index order, at most `limit`. */
+export function searchRows(db: Db, logId: string, start: number, end: number, limit?: number) {
+  let q = db.selectFrom('audit_search').selectAll().where('log_id', '=', logId).where('idx', '>=', start).where('idx', '<', end).orderBy('idx');
+  if (limit !== undefined) q = q.limit(limit);
+  return q.execute();
+}
+
+/** How far the search index of a log reaches: entries [0, n) are indexed. */
+export async function indexedSize(db: Db, logId: string): Promise<number> {
+  const row = await db.selectFrom('audit_index_head').select('indexed_size').where('log_id', '=', logId).executeTakeFirst();
+  return Number(row?.indexed_size ?? 0);
 }
 
 export function insertVerifyJob(db: Db, row: AuditVerifyJobTable) {

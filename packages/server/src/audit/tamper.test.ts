@@ -18,6 +18,7 @@ import { createDepartment } from '../orgs/service.js';
 import type { Actor } from './record.js';
 import { originOf } from './signing.js';
 import { verifyLog, type VerifyProblem, type VerifyReport } from './verify.js';
+import { catchUpIndex } from './indexer.js';
 
 // The issue's tamper tests: build a log of ~40 entries with signed checkpoints along the way, then
 // change the database behind the server's back (as a rogue admin with SQL access would) and expect
@@ -26,6 +27,8 @@ import { verifyLog, type VerifyProblem, type VerifyReport } from './verify.js';
 
 const SIZE = 40;
 const utf8 = new TextEncoder();
+/** A leaf hash as the entry table stores it. */
+const hashBytes = (leaf: string) => Buffer.from(hashLeaf(utf8.encode(leaf)));
 
 let server: TestServer;
 
@@ -56,7 +59,8 @@ async function buildLog(): Promise<BuiltLog> {
   const checkpoints = await checkpointSizes(org.id);
   expect(checkpoints.at(-1)).toBe(SIZE);
   expect(checkpoints.length).toBeGreaterThanOrEqual(5);
-  const clean = await verifyLog(server.deps.db, server.deps.auditKey, org.id);
+  await catchUpIndex(server.deps.db, server.deps.dbKind, org.id);
+  const clean = await verifyLog(server.deps.db, server.deps.auditKey, org.id, { index: true });
   expect(clean, 'the log verifies before anyone touches it').toMatchObject({ ok: true, entries: SIZE, problems: [] });
   return { org, admin, checkpoints };
 }
@@ -75,12 +79,12 @@ const sameProblems = (report: VerifyReport, expected: string[]) => expect([...pa
  * CLI against the data directory (SQLite only), and the API (last, since it records its own audit.read entry).
  */
 async function verifyEverywhere(log: BuiltLog): Promise<VerifyReport> {
-  const report = await verifyLog(server.deps.db, server.deps.auditKey, log.org.id);
+  const report = await verifyLog(server.deps.db, server.deps.auditKey, log.org.id, { index: true });
   // Pages of 7 rows, so that holes, problems and checkpoints fall across page edges: the same report.
-  const paged = await verifyLog(server.deps.db, server.deps.auditKey, log.org.id, { batchRows: 7 });
+  const paged = await verifyLog(server.deps.db, server.deps.auditKey, log.org.id, { batchRows: 7, index: true });
   expect(paged).toEqual(report);
   if (!testPgUrl) {
-    const cli = await runCli(['audit', 'verify', '--data-dir', server.deps.config.dataDir, '--log', log.org.id]);
+    const cli = await runCli(['audit', 'verify', '--index', '--data-dir', server.deps.config.dataDir, '--log', log.org.id]);
     expect(cli.code, cli.stdout + cli.stderr).toBe(report.ok ? 0 : 1);
     expect(cli.stdout).toContain(`${report.ok ? 'OK' : 'FAILED'}  log ${log.org.id}: ${report.entries} entries`);
     const cliProblems = [...cli.stdout.matchAll(/^ {2}\[([a-z-]+)\] index (\d+): /gm)].map((m) => `${m[1]}@${m[2]}`);
@@ -123,7 +127,7 @@ describe('tampering with stored entries is reported by index', () => {
     const leaf = await rewrittenLeaf(log.org.id, 20);
     await server.deps.db
       .updateTable('audit_entry')
-      .set({ leaf, leaf_hash: b64(hashLeaf(utf8.encode(leaf))) })
+      .set({ leaf, leaf_hash: hashBytes(leaf) })
       .where('log_id', '=', log.org.id)
       .where('idx', '=', 20)
       .execute();
@@ -141,7 +145,7 @@ describe('tampering with stored entries is reported by index', () => {
     const leaf = await rewrittenLeaf(log.org.id, SIZE + 1);
     await server.deps.db
       .updateTable('audit_entry')
-      .set({ leaf, leaf_hash: b64(hashLeaf(utf8.encode(leaf))) })
+      .set({ leaf, leaf_hash: hashBytes(leaf) })
       .where('log_id', '=', log.org.id)
       .where('idx', '=', SIZE + 1)
       .execute();
@@ -159,7 +163,7 @@ describe('tampering with stored entries is reported by index', () => {
     const leaf = await rewrittenLeaf(log.org.id, SIZE + 1);
     await server.deps.db
       .updateTable('audit_entry')
-      .set({ leaf, leaf_hash: b64(hashLeaf(utf8.encode(leaf))) })
+      .set({ leaf, leaf_hash: hashBytes(leaf) })
       .where('log_id', '=', log.org.id)
       .where('idx', '=', SIZE + 1)
       .execute();
@@ -169,18 +173,30 @@ describe('tampering with stored entries is reported by index', () => {
     expect(pairs(report.problems)).toEqual([signedSince ? `checkpoint-mismatch@${SIZE + 3}` : `head-mismatch@${SIZE + 3}`]);
   });
 
-  it('an edited search column only (event_type): the entry and nothing else', async () => {
+  it('an edited search index row (event_type): that entry and nothing else; the tree is untouched', async () => {
     const log = await buildLog();
-    await server.deps.db.updateTable('audit_entry').set({ event_type: 'audit.read' }).where('log_id', '=', log.org.id).where('idx', '=', 17).execute();
+    await server.deps.db.updateTable('audit_search').set({ event_type: 'audit.read' }).where('log_id', '=', log.org.id).where('idx', '=', 17).execute();
     const report = await verifyEverywhere(log);
-    expect(pairs(report.problems)).toEqual(['edited@17']);
-    expect(report.problems[0]!.message).toMatch(/search columns/);
+    expect(pairs(report.problems)).toEqual(['index-mismatch@17']);
+    expect(report.problems[0]!.message).toMatch(/search index row that differs from its signed record/);
+    // Without the index check the log itself verifies: the index is derived data outside the tree.
+    expect(await verifyLog(server.deps.db, server.deps.auditKey, log.org.id)).toMatchObject({ ok: true });
   });
 
-  it('an edited actor column (a search by user would miss the entry): the entry', async () => {
+  it('an edited actor index row (a search by user would miss the entry): the entry', async () => {
     const log = await buildLog();
-    await server.deps.db.updateTable('audit_entry').set({ actor_account_id: log.org.clinician.id }).where('log_id', '=', log.org.id).where('idx', '=', 9).execute();
-    expect(pairs((await verifyEverywhere(log)).problems)).toEqual(['edited@9']);
+    await server.deps.db.updateTable('audit_search').set({ actor_account_id: log.org.clinician.id }).where('log_id', '=', log.org.id).where('idx', '=', 9).execute();
+    expect(pairs((await verifyEverywhere(log)).problems)).toEqual(['index-mismatch@9']);
+  });
+
+  it('a deleted search index row, and one slipped in past the indexed entries: both reported', async () => {
+    const log = await buildLog();
+    const twelve = await server.deps.db.selectFrom('audit_search').selectAll().where('log_id', '=', log.org.id).where('idx', '=', 12).executeTakeFirstOrThrow();
+    await server.deps.db.deleteFrom('audit_search').where('log_id', '=', log.org.id).where('idx', '=', 12).execute();
+    await server.deps.db.insertInto('audit_search').values({ ...twelve, idx: 5_000 }).execute();
+    const report = await verifyLog(server.deps.db, server.deps.auditKey, log.org.id, { index: true });
+    expect(pairs(report.problems)).toEqual(['index-mismatch@12', 'index-mismatch@5000']);
+    expect(report.problems[0]!.message).toMatch(/no search index row: searches would not find it/);
   });
 
   it('a deleted row in the middle: missing at its index', async () => {
@@ -273,7 +289,7 @@ describe('rows and heads the application never writes', () => {
     const forged = JSON.stringify({ ...JSON.parse(last.leaf), index: SIZE, detail: { name: 'Slipped in' } });
     await server.deps.db
       .insertInto('audit_entry')
-      .values({ ...last, idx: SIZE, leaf: forged, leaf_hash: b64(hashLeaf(utf8.encode(forged))) })
+      .values({ ...last, idx: SIZE, leaf: forged, leaf_hash: hashBytes(forged) })
       .execute();
     // Every audited action of the organisation now fails (its entry would take index SIZE)...
     const r = await log.admin.post('/api/v1/org/departments', { name: 'Blocked' });
@@ -352,7 +368,7 @@ describe('a forked log', () => {
 
     // The server (holding the log key) rewrites entry 20 and fixes up hashes and head: history B.
     const leaf = await rewrittenLeaf(log.org.id, 20);
-    await server.deps.db.updateTable('audit_entry').set({ leaf, leaf_hash: b64(hashLeaf(utf8.encode(leaf))) }).where('log_id', '=', log.org.id).where('idx', '=', 20).execute();
+    await server.deps.db.updateTable('audit_entry').set({ leaf, leaf_hash: hashBytes(leaf) }).where('log_id', '=', log.org.id).where('idx', '=', 20).execute();
     const forkedLeaves = await storedLeafHashes(server, log.org.id);
     const forkedRootAtN = rootFromLeafHashes(forkedLeaves);
     const forkedRange = CompactRange.empty().appendAll(forkedLeaves);
@@ -399,7 +415,7 @@ describe('changes the log does not make', () => {
     const report = await verifyEverywhere(log);
     expect(report).toMatchObject({ ok: true, entries: SIZE, problems: [] });
     // Plus the entry the API's verification recorded of itself.
-    expect((await auditRows(server, log.org.id)).map((r) => r.event_type).at(-1)).toBe('audit.read');
+    expect((await auditRows(server, log.org.id)).map((r) => JSON.parse(r.leaf).type).at(-1)).toBe('audit.read');
     expect(await logSize(server, log.org.id)).toBe(SIZE + 1);
   });
 });

@@ -17,11 +17,6 @@ export const TILE_HEIGHT = 8;
 export const TILE_WIDTH = 2 ** TILE_HEIGHT;
 const HASH = 32;
 
-const fromB64 = (s: string) => {
-  const buf = Buffer.from(s, 'base64');
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-};
-
 /**
  * RFC 9162 §2.1.1 MTH of the perfect subtree of `width` (a power of two) hashes from `start`: every
  * node a tile serves is one. Level by level, without the copies of the general subtreeRoot.
@@ -63,7 +58,7 @@ export async function writeCompletedTiles(db: Db, logId: string, oldSize: number
     if (start < oldSize) {
       const stored = await store.leafHashRange(db, logId, start, oldSize);
       if (stored.length !== oldSize - start) throw new ConsiliumError('INTERNAL', `audit log ${logId} is missing entries in [${start}, ${oldSize})`);
-      for (const r of stored) hashes.push(fromB64(r.leaf_hash));
+      for (const r of stored) hashes.push(toBytes(r.leaf_hash));
     }
     for (let i = Math.max(start, oldSize); i < start + TILE_WIDTH; i++) hashes.push(newLeafHashes[i - oldSize]!);
     const root = perfectRoot(hashes, 0, TILE_WIDTH);
@@ -112,7 +107,7 @@ async function rowHashes(db: Db, logId: string, level: number, n: number, count:
   if (level === 0) {
     const rows = await store.leafHashRange(db, logId, start, start + count);
     if (rows.length !== count) throw new ConsiliumError('INTERNAL', `audit log ${logId} is missing entries in [${start}, ${start + count})`);
-    return rows.map((r) => fromB64(r.leaf_hash));
+    return rows.map((r) => toBytes(r.leaf_hash));
   }
   const stored = new Map((await store.tileRoots(db, logId, level - 1, start, start + count)).map((r) => [Number(r.idx), toBytes(r.root)]));
   const out: Uint8Array[] = [];

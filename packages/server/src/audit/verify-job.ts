@@ -84,7 +84,7 @@ function run(deps: Deps, actor: Actor, row: AuditVerifyJobTable): void {
   heartbeat.unref();
   const job = (async () => {
     try {
-      const report = await verifyLog(deps.db, deps.auditKey, row.log_id, { batchRows: JOB_BATCH_ROWS, yieldBetweenBatches: true });
+      const report = await verifyLog(deps.db, deps.auditKey, row.log_id, { batchRows: JOB_BATCH_ROWS, yieldBetweenBatches: true, index: true });
       const verifiedAt = iso(deps.now());
       // The result and the record that the log was read commit together.
       await inTransaction(deps, async (tx) => {

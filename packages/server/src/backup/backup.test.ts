@@ -8,6 +8,7 @@ import { bech32 } from '@scure/base';
 import pg from 'pg';
 import { seedOrg, signIn, startTestServer, testPgUrl, type TestServer } from '../test-support/harness.js';
 import { checkpointLogs } from '../audit/checkpointer.js';
+import { auditEntriesOfType } from '../test-support/audit.js';
 import { writeBlob, blobDirOf } from '../attachments/blob-store.js';
 import { generateIdentity, decryptAge } from './age.js';
 import { createBackup } from './create.js';
@@ -90,8 +91,8 @@ describe(`backups (${testPgUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
     expect(report).toMatchObject({ ok: true, snapshots: 2, latestSeq: 2 });
 
     // Each run is in the audit log with its manifest hash.
-    const rows = await server.deps.db.selectFrom('audit_entry').select(['leaf', 'event_type']).where('log_id', '=', DEPLOYMENT_LOG).where('event_type', '=', 'backup.created').execute();
-    expect(rows.map((r) => JSON.parse(r.leaf).detail.manifestHash)).toEqual([first.manifestHash, second.manifestHash]);
+    const rows = await auditEntriesOfType(server, DEPLOYMENT_LOG, 'backup.created');
+    expect(rows.map((e) => e.detail.manifestHash)).toEqual([first.manifestHash, second.manifestHash]);
 
     const full = await verifyTarget(target, key.verifier, { recorded, identities: [escrow.identity] });
     expect(full).toMatchObject({ ok: true, mode: 'read-data' });

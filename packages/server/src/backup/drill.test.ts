@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupStatus } from '@consilium/protocol';
 import { seedOrg, signIn, startTestServer, testPgUrl, type TestServer } from '../test-support/harness.js';
 import { checkpointLogs } from '../audit/checkpointer.js';
+import { auditEntriesOfType } from '../test-support/audit.js';
 import { writeBlob, blobDirOf } from '../attachments/blob-store.js';
 import { DEPLOYMENT_LOG } from '../audit/log.js';
 import { verifyLog } from '../audit/verify.js';
@@ -40,7 +41,7 @@ afterAll(async () => {
 });
 
 const events = async (type: string) =>
-  (await server.deps.db.selectFrom('audit_entry').select('leaf').where('log_id', '=', DEPLOYMENT_LOG).where('event_type', '=', type).orderBy('idx').execute()).map((r) => JSON.parse(r.leaf));
+  auditEntriesOfType(server, DEPLOYMENT_LOG, type);
 
 describe(`restore drill and status (${testPgUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
   it('drill before any backup fails with a clear error, a report and an audit entry', async () => {
@@ -135,11 +136,7 @@ describe(`restore drill and status (${testPgUrl ? 'PostgreSQL' : 'SQLite'})`, ()
         if (!drill) await new Promise((r) => setTimeout(r, 100));
       }
       expect(drill).toMatchObject({ outcome: 'success', seq: snapshot.seq });
-      const leaf = (
-        await drilling.deps.db.selectFrom('audit_entry').select('leaf').where('log_id', '=', DEPLOYMENT_LOG).where('event_type', '=', 'backup.drill').orderBy('idx').execute()
-      )
-        .map((r) => JSON.parse(r.leaf))
-        .find((l) => l.detail.seq === snapshot.seq);
+      const leaf = (await auditEntriesOfType(drilling, DEPLOYMENT_LOG, 'backup.drill')).find((l) => l.detail.seq === snapshot.seq);
       expect(leaf).toMatchObject({ outcome: 'success', detail: { seq: snapshot.seq, ok: true } });
       expect(readdirSync(path.join(drilling.dataDir, 'backup-reports')).some((f) => f.endsWith('.html'))).toBe(true);
 

@@ -7,6 +7,8 @@ import { auditEvent, recordAudit, recordKeyEvent, type Actor } from '../audit/re
 import { setChallenge, takeChallenge, type AuthenticatedSession } from '../sessions/service.js';
 import { getAccount } from '../accounts/store.js';
 import { keyLogIdFor } from '../audit/log.js';
+import { catchUpIndex } from '../audit/indexer.js';
+import { searchEntries } from '../audit/store.js';
 import { mayMessageAcross } from '../orgs/connections.js';
 import type { DeviceTable, KeyPackageTable } from '../db/schema/messaging.js';
 import * as store from './store.js';
@@ -216,6 +218,9 @@ export async function claimKeyPackages(deps: Deps, auth: AuthenticatedSession, a
   return result;
 }
 
+/** More key events than any real account has (each device added or revoked is one). */
+const KEY_EVENTS_MAX = 10_000;
+
 /** A colleague's device key entries in the organisation's key log, for the client to check. */
 export async function deviceKeyEntries(deps: Deps, auth: AuthenticatedSession, deviceId: string) {
   const device = await store.getDevice(deps.db, deviceId);
@@ -223,13 +228,8 @@ export async function deviceKeyEntries(deps: Deps, auth: AuthenticatedSession, d
   if (!device || !owner || !(await mayMessageAcross(deps.db, auth.organisation.id, owner.organisation_id))) throw notFound('device');
   // The device key was logged in its owner's organisation's key log.
   const logId = keyLogIdFor(owner.organisation_id);
-  const rows = await deps.db
-    .selectFrom('audit_entry')
-    .select(['idx', 'leaf'])
-    .where('log_id', '=', logId)
-    .where('actor_account_id', '=', device.account_id)
-    .orderBy('idx')
-    .execute();
+  await catchUpIndex(deps.db, deps.dbKind, logId);
+  const rows = (await searchEntries(deps.db, logId, { actorAccountId: device.account_id }, KEY_EVENTS_MAX)).reverse();
   const entries = rows
     .filter((r) => (JSON.parse(r.leaf) as { entity?: { id?: string } }).entity?.id === deviceId)
     .map((r) => ({ index: Number(r.idx), leaf: r.leaf }));

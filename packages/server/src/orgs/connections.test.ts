@@ -4,6 +4,7 @@ import type { Directory, OrgConnection, OrgConnectionList } from '@consilium/pro
 import type { TestClient, TestServer } from '../test-support/harness.js';
 import { expectError } from '../test-support/http.js';
 import { checkpointLogs } from '../audit/checkpointer.js';
+import { auditEntriesOfType } from '../test-support/audit.js';
 import { addPerson, DeviceDirectory, fromB64, MlsDevice, seedOrganisation, signInPerson, startMessagingServer, type Organisation, type Person } from '../test-support/mls-client.js';
 
 // Explicit connections between organisations (SQLite, or PostgreSQL with CONSILIUM_TEST_PG): not
@@ -36,9 +37,7 @@ const search = async (device: MlsDevice, q = '') => {
   return r.body.people;
 };
 const auditTypes = async (organisationId: string) =>
-  (await server.deps.db.selectFrom('audit_entry').select(['event_type', 'leaf']).where('log_id', '=', organisationId).orderBy('idx').execute())
-    .filter((r) => r.event_type.startsWith('org.connection_'))
-    .map((r) => ({ type: r.event_type, peer: (JSON.parse(r.leaf) as { detail: { peerOrganisationId: string } }).detail.peerOrganisationId }));
+  (await auditEntriesOfType(server, organisationId, 'org.connection_')).map((e) => ({ type: e.type, peer: e.detail.peerOrganisationId }));
 
 beforeAll(async () => {
   server = await startMessagingServer();

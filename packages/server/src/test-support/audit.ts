@@ -31,6 +31,12 @@ export async function auditEntries(server: HasDeps, logId: string, fromIndex = 0
   return (await auditRows(server, logId, fromIndex)).map((r) => decodeLeaf(r.leaf));
 }
 
+/** The decoded leaves of one log with the given event type (or type prefix, ending in '_' or '.'), in index order. */
+export async function auditEntriesOfType(server: HasDeps, logId: string, type: string): Promise<DecodedLeaf[]> {
+  const prefix = type.endsWith('_') || type.endsWith('.');
+  return (await auditEntries(server, logId)).filter((e) => (prefix ? e.type.startsWith(type) : e.type === type));
+}
+
 /** The size the log head records (what appends continue from). */
 export async function logSize(server: HasDeps, logId: string): Promise<number> {
   const head = await server.deps.db.selectFrom('audit_log_head').select('size').where('log_id', '=', logId).executeTakeFirst();
@@ -199,7 +205,7 @@ export function parseCsv(text: string): string[][] {
 const CLI = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
 const packagesDir = fileURLToPath(new URL('../../../', import.meta.url));
 /** Sources the CLI's `audit verify` runs, and where the build puts them. */
-const CLI_SOURCES = ['cli/src/program.ts', ...['verify', 'log', 'leaf', 'store', 'signing'].map((f) => `server/src/audit/${f}.ts`)];
+const CLI_SOURCES = ['cli/src/program.ts', ...['verify', 'verify-check', 'indexer', 'log', 'leaf', 'store', 'signing'].map((f) => `server/src/audit/${f}.ts`)];
 const built = (src: string) => src.replace('/src/', '/dist/').replace(/\.ts$/, '.js');
 
 /** The CLI runs from dist/: refuse to test a build older than the sources it would exercise. */

@@ -1,17 +1,27 @@
+/** The record of truth: one row per log entry (see migration 015-audit-compact). */
 export interface AuditEntryTable {
-  /** Which log: an organisation id, or "deployment" for events outside any organisation. */
+  /** Which log: an organisation id, "keys/<organisation id>", or "deployment" for events outside any organisation. */
+  log_id: string;
+  idx: number;
+  /** The exact bytes (UTF-8 JSON) that were hashed into the tree. */
+  leaf: string;
+  /** RFC 9162 leaf hash of `leaf`, 32 bytes. */
+  leaf_hash: Uint8Array;
+}
+/** An entry's searchable fields, derived from its leaf by the indexer (audit/indexer.ts). */
+export interface AuditSearchTable {
   log_id: string;
   idx: number;
   at: string;
   event_type: string;
   outcome: string;
-  organisation_id: string | null;
   actor_account_id: string | null;
   case_id: string | null;
-  /** The exact bytes (UTF-8 JSON) that were hashed into the tree; the record of truth. */
-  leaf: string;
-  /** RFC 9162 leaf hash of `leaf`, base64. */
-  leaf_hash: string;
+}
+/** How far the indexer has gone: entries [0, indexed_size) of the log have their audit_search row. */
+export interface AuditIndexHeadTable {
+  log_id: string;
+  indexed_size: number;
 }
 export interface AuditLogHeadTable {
   log_id: string;
@@ -54,6 +64,8 @@ export interface AuditVerifyJobTable {
 }
 export type PartialDB = {
   audit_entry: AuditEntryTable;
+  audit_search: AuditSearchTable;
+  audit_index_head: AuditIndexHeadTable;
   audit_log_head: AuditLogHeadTable;
   audit_checkpoint: AuditCheckpointTable;
   audit_tile: AuditTileTable;
