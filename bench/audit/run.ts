@@ -2,7 +2,8 @@
  * Audit log benchmark (issue 4): append throughput with the checkpointer running, both with one
  * event per transaction (as actions produce them) and batched; proof generation time from the
  * stored tiles (no warm-up: the tile cache holds a fraction of a 1M log); and `audit verify` time
- * for the whole log.
+ * for the whole log. Appends write the record of truth only; the search index (audit/indexer.ts)
+ * is built after them and measured on its own, with the sustained rate of both on one thread.
  *
  *   npx tsx bench/audit/run.ts [--entries 1000000] [--db sqlite|postgres] [--batch 1000]
  *                              [--single-seconds 10] [--proofs 1000] [--max-minutes 60] [--quick]
@@ -32,6 +33,7 @@ import { checkpointLogs, startCheckpointer } from '../../packages/server/src/aud
 import { consistencyProof, inclusionProof } from '../../packages/server/src/audit/service.js';
 import { originOf } from '../../packages/server/src/audit/signing.js';
 import { verifyLog } from '../../packages/server/src/audit/verify.js';
+import { indexAllLogs } from '../../packages/server/src/audit/indexer.js';
 import { sqlitePath } from '../../packages/server/src/db/database.js';
 
 const { values: args } = parseArgs({
@@ -267,6 +269,21 @@ async function main() {
       stoppedEarly,
     };
 
+    mark('index');
+    // (a3) The search index: appends above ran without the indexer (it follows after each commit,
+    // on the same thread in a server); here it indexes the whole log, in its own chunks.
+    const indexClock = clock();
+    const indexed = await indexAllLogs(deps.db, deps.dbKind);
+    const indexTime = since(indexClock);
+    results.index = {
+      entries: indexed,
+      seconds: indexTime.wallSeconds,
+      entriesPerSecond: indexed / indexTime.wallSeconds,
+      processCpuSeconds: indexTime.cpuSeconds,
+      // One thread doing both, as a server does: 1 / (1/append + 1/index).
+      sustainedAppendAndIndexPerSecond: 1 / (1 / (appended / appendSeconds) + 1 / (indexed / indexTime.wallSeconds)),
+    };
+
     mark('proofs');
     // (b) Proofs against the latest checkpoint, as clients ask for them, each a fresh read of the
     // tiles it needs (the cache keeps at most 2,048 tiles: a 1M log has 3,900 at level 0).
@@ -302,7 +319,7 @@ async function main() {
     for (let next = 0; walk.size < size && next < wanted.length; ) {
       const rows = await deps.db.selectFrom('audit_entry').select('leaf_hash').where('log_id', '=', logId).where('idx', '>=', walk.size).orderBy('idx').limit(10_000).execute();
       for (const r of rows) {
-        walk = walk.append(fromB64(r.leaf_hash));
+        walk = walk.append(new Uint8Array(r.leaf_hash));
         while (next < wanted.length && wanted[next] === walk.size) oldRoots.set(wanted[next++]!, walk.root());
       }
     }
@@ -321,6 +338,10 @@ async function main() {
     const report = await verifyLog(deps.db, deps.auditKey, logId);
     const verifyTime = since(verifyClock);
     const verifySeconds = verifyTime.wallSeconds;
+    // (c2) The same with the search index checked against the leaves (`audit verify --index`).
+    const withIndexClock = clock();
+    const withIndex = await verifyLog(deps.db, deps.auditKey, logId, { index: true });
+    const withIndexTime = since(withIndexClock);
     results.verify = {
       entries: report.entries,
       checkpoints: report.checkpoints,
@@ -329,6 +350,7 @@ async function main() {
       seconds: verifySeconds,
       processCpuSeconds: verifyTime.cpuSeconds,
       entriesPerSecond: report.entries / verifySeconds,
+      withIndex: { ok: withIndex.ok, problems: withIndex.problems.length, seconds: withIndexTime.wallSeconds, processCpuSeconds: withIndexTime.cpuSeconds },
     };
 
     mark('end');
@@ -356,6 +378,8 @@ function printTable(r: Record<string, any>, deps: { dbKind: string }) {
     ['  process CPU time for the appends', `${fmt(a.processCpuSeconds, 1)} s of ${fmt(a.seconds, 1)} s wall (${fmt(a.eventsPerProcessCpuSecond, 0)} events per CPU-s)`, ''],
     ['  batch latency p50 / p99', `${fmt(a.batchMs.p50)} / ${fmt(a.batchMs.p99)} ms`, ''],
     ['  checkpoints signed during appends', `${a.checkpointsSigned} in ${fmt(a.seconds, 1)} s, longest gap ${fmt(a.maxSecondsBetweenCheckpoints ?? 0, 1)} s`, 'every <= 1 s'],
+    ['search index, built after the appends', `${fmt(r.index.entriesPerSecond, 0)} entries/s (${r.index.entries.toLocaleString('en-GB')} in ${fmt(r.index.seconds, 1)} s)`, ''],
+    ['  appends and indexing on one thread, sustained', `${fmt(r.index.sustainedAppendAndIndexPerSecond, 0)} events/s`, ''],
     ['  CPU only: encode + hash + range', `${fmt(c.cpuCeilingEventsPerSecond, 0)} events/s`, ''],
     ['    encodeLeaf / hashLeaf (node:crypto) / range.append', `${fmt(c.encodeLeafUsPerEvent)} / ${fmt(c.hashLeafUsPerEvent)} / ${fmt(c.compactRangeAppendUsPerEvent)} µs`, ''],
     ['    same leaf hash with @noble/hashes (the browser)', `${fmt(c.hashLeafNobleUsPerEvent)} µs`, ''],
@@ -363,6 +387,7 @@ function printTable(r: Record<string, any>, deps: { dbKind: string }) {
     [`consistency proof p50 / p99 (n=${p.consistencyMs.n})`, `${fmt(p.consistencyMs.p50, 3)} / ${fmt(p.consistencyMs.p99, 3)} ms`, '< 1 ms'],
     ['  proofs verified', `${p.inclusionVerified} inclusion, ${p.consistencyVerified} consistency`, ''],
     [`verifyLog, whole log (${v.entries.toLocaleString('en-GB')} entries)`, `${fmt(v.seconds)} s (${fmt(v.entriesPerSecond, 0)}/s; ${fmt(v.processCpuSeconds, 1)} CPU-s), ok=${v.ok}`, ENTRIES >= 1_000_000 ? '< 10 s for 1M' : `< ${fmt((10 * v.entries) / 1_000_000, 1)} s pro rata`],
+    ['verifyLog with the search index checked (--index)', `${fmt(v.withIndex.seconds)} s (${fmt(v.withIndex.processCpuSeconds, 1)} CPU-s), ok=${v.withIndex.ok}`, ''],
     ['database size', `${fmt(r.database.bytes / 2 ** 20, 1)} MiB (${fmt(r.database.bytesPerEntry, 0)} B/entry)`, ''],
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));

@@ -24,6 +24,12 @@ export function nativeLeafHash(leaf: string): Uint8Array {
   return view(nodeCrypto.createHash('sha256').update(new Uint8Array([0])).update(leaf, 'utf8').digest());
 }
 
+/** The leaf hash as lowercase hex (a short string, not a Buffer: verification makes one per entry). */
+export function nativeLeafHashHex(leaf: string): string {
+  if (oneShot) return (oneShot as unknown as (a: string, d: string, e: 'hex') => string)('sha256', '\u0000' + leaf, 'hex');
+  return nodeCrypto.createHash('sha256').update(new Uint8Array([0])).update(leaf, 'utf8').digest('hex');
+}
+
 /** One input buffer for every interior node hash of a thread: hashing is synchronous. */
 const nodeInput = Buffer.alloc(65);
 nodeInput[0] = 0x01;

@@ -1,4 +1,4 @@
-import { nativeLeafHash } from './leaf-hash.js';
+import { nativeLeafHashHex } from './leaf-hash.js';
 import { LEAF_VERSION } from './leaf.js';
 
 /**
@@ -8,7 +8,7 @@ import { LEAF_VERSION } from './leaf.js';
  */
 
 /** What verification reads of an entry, as an array (no row object per entry). */
-export type VerifyRow = [idx: number, leaf: string, leafHash: Uint8Array];
+export type VerifyRow = [idx: number, leaf: string, leafHashHex: string];
 
 export type EntryProblemKind = 'edited' | 'wrong-log' | 'reordered';
 
@@ -26,7 +26,11 @@ export interface CheckedRows {
  */
 const leafPrefixOf = (logId: string) => {
   const head = `{"v":${LEAF_VERSION},"log":${JSON.stringify(logId)},"index":`;
-  return (idx: number) => `${head}${idx},`;
+  return (leaf: string, idx: number) => {
+    if (!leaf.startsWith(head)) return false;
+    const digits = String(idx);
+    return leaf.startsWith(digits, head.length) && leaf.charCodeAt(head.length + digits.length) === 44; // ','
+  };
 };
 
 function diagnose(logId: string, idx: number, leafText: string): [EntryProblemKind, string] {
@@ -45,15 +49,17 @@ function diagnose(logId: string, idx: number, leafText: string): [EntryProblemKi
 export function checkRows(logId: string, rows: readonly VerifyRow[]): CheckedRows {
   const hashes = new Uint8Array(rows.length * 32);
   const problems: CheckedRows['problems'] = [];
-  const leafPrefix = leafPrefixOf(logId);
+  const hasPrefix = leafPrefixOf(logId);
+  // One Buffer over the batch's hashes: each hex digest is decoded into its slot, no Buffer per entry.
+  const out = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
   for (let i = 0; i < rows.length; i++) {
-    const [idx, leafText, storedHash] = rows[i]!;
-    const leafHash = nativeLeafHash(leafText);
-    hashes.set(leafHash, i * 32);
-    if (!leafText.startsWith(leafPrefix(idx))) {
+    const [idx, leafText, storedHex] = rows[i]!;
+    const hex = nativeLeafHashHex(leafText);
+    out.write(hex, i * 32, 32, 'hex');
+    if (!hasPrefix(leafText, idx)) {
       const [kind, message] = diagnose(logId, idx, leafText);
       problems.push([i, idx, kind, message]);
-    } else if (!Buffer.from(leafHash.buffer, leafHash.byteOffset, 32).equals(storedHash)) {
+    } else if (hex !== storedHex) {
       problems.push([i, idx, 'edited', `entry ${idx} was edited (its hash does not match its content)`]);
     }
   }

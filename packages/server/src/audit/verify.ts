@@ -24,6 +24,12 @@ export interface VerifyReport {
 
 /** Rows read per query; on PostgreSQL the next page is read while this one is hashed. */
 const BATCH = 8_192;
+/**
+ * On SQLite, pages small enough that a page's leaf strings die young: with 8,192 rows (~4 MB of
+ * strings, two pages alive at once) the young generation promoted them and garbage collection took a
+ * third of the time; 1,024 rows measured ~30% faster for the whole verification.
+ */
+const SQLITE_BATCH = 1_024;
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
 const ZERO_HASH = new Uint8Array(32);
@@ -35,7 +41,7 @@ const ZERO_HASH = new Uint8Array(32);
  * a log shorter than a signed checkpoint (truncation).
  */
 export interface VerifyOptions {
-  /** Rows per query (default 8,192). */
+  /** Rows per query (default 1,024 on SQLite, 8,192 on PostgreSQL). */
   batchRows?: number;
   /** Give the event loop a turn between pages, when verifying inside a serving process. */
   yieldBetweenBatches?: boolean;
@@ -48,7 +54,7 @@ export interface VerifyOptions {
 }
 
 export async function verifyLog(db: Db, key: LogKey, logId: string, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const batch = options.batchRows ?? BATCH;
+  const batch = options.batchRows ?? (sqliteFileOf(db) ? SQLITE_BATCH : BATCH);
   const problems: VerifyProblem[] = [];
   // Checkpoints first, then the head: a checkpoint is only ever signed for a size the head has
   // reached, so every checkpoint read here is within the head read after it (unless the head was
@@ -206,10 +212,10 @@ function rowReader(db: Db, logId: string): (from: number, end: number, limit: nu
   const file = sqliteFileOf(db);
   if (file) {
     const statement = file
-      .prepare('select idx, leaf, leaf_hash from audit_entry where log_id = ? and idx >= ? and idx < ? order by idx limit ?')
+      .prepare('select idx, leaf, lower(hex(leaf_hash)) from audit_entry where log_id = ? and idx >= ? and idx < ? order by idx limit ?')
       .raw(true);
     return (from, end, limit) => db.connection().execute(async () => statement.all(logId, from, end, limit) as VerifyRow[]);
   }
   return async (from, end, limit) =>
-    (await store.verifyRows(db, logId, from, end, limit)).map((r) => [Number(r.idx), r.leaf, r.leaf_hash]);
+    (await store.verifyRows(db, logId, from, end, limit)).map((r) => [Number(r.idx), r.leaf, Buffer.from(r.leaf_hash).toString('hex')]);
 }
