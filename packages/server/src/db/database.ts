@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import { databaseKind, type Config } from '../config.js';
 import type { DatabaseSchema } from './schema/index.js';
@@ -69,9 +69,21 @@ export function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): D
   return { db, kind, close: () => db.destroy() };
 }
 
-export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
+export function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<string[]> {
+  return migrate(db, (migrator) => migrator.migrateToLatest());
+}
+
+/**
+ * Migrates up (or down) to the named migration, inclusive: a migration's test starts from the
+ * layout just before it, fills it, then runs the rest with migrateToLatest.
+ */
+export function migrateTo(db: Kysely<DatabaseSchema>, name: string): Promise<string[]> {
+  if (!(name in migrations)) throw new Error(`no migration named ${name}`);
+  return migrate(db, (migrator) => migrator.migrateTo(name));
+}
+
+async function migrate(db: Kysely<DatabaseSchema>, run: (migrator: Migrator) => Promise<MigrationResultSet>): Promise<string[]> {
+  const { error, results } = await run(new Migrator({ db, provider }));
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

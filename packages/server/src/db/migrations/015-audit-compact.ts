@@ -15,7 +15,15 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
  * Existing rows are copied across, indexed.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  // Kysely runs migrations in a transaction only where DDL is transactional by its account, which
+  // leaves SQLite out; SQLite's DDL is transactional too. Without one, a failure after the old
+  // table is dropped (a full disk, a killed process) left the new layout with this migration
+  // unrecorded, so every later start re-ran it and failed: one transaction, all or nothing.
+  if (db.getExecutor().adapter instanceof PostgresAdapter) await compact(db, true);
+  else await db.transaction().execute((trx) => compact(trx, false));
+}
+
+async function compact(db: Kysely<any>, postgres: boolean): Promise<void> {
   const bytes = postgres ? 'bytea' : 'blob';
 
   await db.schema
@@ -81,6 +89,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema.dropTable('audit_entry').execute();
   await db.schema.alterTable('audit_entry_v2').renameTo('audit_entry').execute();
+  // The key keeps the table's name (on SQLite a constraint name is only text in the table's DDL).
+  if (postgres) await sql`alter table audit_entry rename constraint audit_entry_v2_pk to audit_entry_pk`.execute(db);
 
   await db.schema.createIndex('audit_search_at').on('audit_search').columns(['log_id', 'at']).execute();
   await db.schema.createIndex('audit_search_type').on('audit_search').columns(['log_id', 'event_type', 'idx']).execute();
