@@ -19,6 +19,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   // leaves SQLite out; SQLite's DDL is transactional too. Without one, a failure after the old
   // table is dropped (a full disk, a killed process) left the new layout with this migration
   // unrecorded, so every later start re-ran it and failed: one transaction, all or nothing.
+  // Kysely records the migration after that transaction commits: a crash in between leaves it done
+  // but unrecorded. The new layout's table is then there (all or nothing), and this one is done.
+  if ((await db.introspection.getTables()).some((t) => t.name === 'audit_search')) return;
   if (db.getExecutor().adapter instanceof PostgresAdapter) await compact(db, true);
   else await db.transaction().execute((trx) => compact(trx, false));
 }
