@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgeError, generateIdentity } from './age.js';
 import type { ManifestBody } from './manifest.js';
 import { checkObject } from './object.js';
-import { BLOCK_SIZE, PACK_BLOCKS, blockId, checkPackedLayout, packFile, restorePacked, type PackResult } from './packs.js';
+import { BLOCK_SIZE, PACK_BLOCKS, blockId, checkPackedLayout, packFile, restorePacked, restorePackedFile, type PackResult } from './packs.js';
 import { LocalTarget } from './target.js';
 
 const AGE = '/usr/bin/age';
@@ -138,6 +138,30 @@ describe('database blocks in packs', () => {
     const reordered = withRuns([[object, 1, 1], [object, 0, 1], [object, 2, 4]]);
     expect(checkPackedLayout(reordered)).toEqual([]);
     await expect(restore(r, reordered)).rejects.toMatchObject({ kind: 'authentication' });
+  });
+
+  it('restores to a file, and reports damage', async () => {
+    const data = Buffer.concat([randomBytes(70 * BLOCK_SIZE), Buffer.alloc(10 * BLOCK_SIZE), randomBytes(1000)]);
+    const first = await pack(data, null);
+    const changed = Buffer.from(data);
+    randomBytes(100).copy(changed, 3 * BLOCK_SIZE);
+    const r = await pack(changed, first);
+    const body = bodyOf(r);
+    const dest = path.join(dir, `restored-${randomBytes(4).toString('hex')}`);
+    await restorePackedFile(target, body, r.packed, [ops.identity], dest);
+    expect(readFileSync(dest).equals(changed)).toBe(true);
+    const p = packPath(r.written[0]!);
+    const good = readFileSync(p);
+    const bad = Buffer.from(good);
+    bad[bad.length - 20]! ^= 1;
+    rmSync(p);
+    writeFileSync(p, bad);
+    await expect(restorePackedFile(target, body, r.packed, [ops.identity], path.join(dir, `damaged-${randomBytes(4).toString('hex')}`))).rejects.toMatchObject({ kind: 'authentication' });
+    rmSync(p);
+    writeFileSync(p, good.subarray(0, good.length - 100));
+    await expect(restorePackedFile(target, body, r.packed, [ops.identity], path.join(dir, `cut-${randomBytes(4).toString('hex')}`))).rejects.toBeInstanceOf(AgeError);
+    rmSync(p);
+    writeFileSync(p, good);
   });
 
   if (!existsSync(AGE)) console.warn(`skipping the age CLI test: ${AGE} is not installed (.ci/run installs Debian's age)`);

@@ -1,5 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { once } from 'node:events';
 import { AgeError, CHUNK_CIPHERTEXT, CHUNK_PLAINTEXT, headerLength, openChunk, payloadKey, unwrapFileKey } from './age.js';
 import type { ManifestBody, ManifestFile, PackedFile } from './manifest.js';
 import { ObjectSealer } from './object.js';
@@ -258,61 +260,96 @@ async function openPack(target: BackupTarget, pack: ManifestFile, identities: re
   return { key, dataStart: len + 16 };
 }
 
+/** A piece of a run: at most READ_BLOCKS chunks of one pack, with what is needed to open them. */
+interface Piece {
+  pack: ManifestFile;
+  key: Buffer;
+  /** Byte range of the ciphertext chunks in the pack (inclusive end). */
+  start: number;
+  end: number;
+  first: number;
+  count: number;
+}
+
+/** Checks the layout, opens every pack's header (pinned by the manifest) and cuts runs into pieces. */
+async function planPacked(target: BackupTarget, body: ManifestBody, packed: PackedFile, identities: readonly string[]): Promise<Piece[]> {
+  const layout = checkPackedLayout(body);
+  if (layout.length > 0) throw new AgeError('header', layout.map((p) => p.message).join('; '));
+  const packs = new Map(body.files.filter((f) => f.path === packed.path).map((f) => [f.object, f]));
+  const used = [...new Set(packed.runs.map((r) => r[0]))];
+  const opened = new Map<string, { key: Buffer; dataStart: number }>();
+  for (const object of used) opened.set(object, await openPack(target, packs.get(object)!, identities));
+  const pieces: Piece[] = [];
+  for (const [object, first, count] of packed.runs) {
+    const pack = packs.get(object)!;
+    const { key, dataStart } = opened.get(object)!;
+    // Long runs in pieces of at most READ_BLOCKS chunks, to bound memory.
+    for (let k = 0; k < count; k += READ_BLOCKS) {
+      const f = first + k;
+      const c = Math.min(READ_BLOCKS, count - k);
+      pieces.push({ pack, key, first: f, count: c, start: dataStart + f * CHUNK_CIPHERTEXT, end: Math.min(pack.encryptedSize, dataStart + (f + c) * CHUNK_CIPHERTEXT) - 1 });
+    }
+  }
+  return pieces;
+}
+
 /**
  * Reassembles a packed file in order: each run's chunks are read from its pack and opened
  * (ChaCha20-Poly1305 under the pack's payload key, whose header is pinned by the manifest), the
  * plaintext goes to `sink`, and the whole file's size and SHA-256 are checked at the end.
  */
 export async function restorePacked(target: BackupTarget, body: ManifestBody, packed: PackedFile, identities: readonly string[], sink: (plaintext: Buffer) => Promise<void>): Promise<void> {
-  const layout = checkPackedLayout(body);
-  if (layout.length > 0) throw new AgeError('header', layout.map((p) => p.message).join('; '));
-  const packs = new Map(body.files.filter((f) => f.path === packed.path).map((f) => [f.object, f]));
-  const opened = new Map<string, Promise<{ key: Buffer; dataStart: number }>>();
-  const openOnce = (object: string) => {
-    let p = opened.get(object);
-    if (!p) {
-      p = openPack(target, packs.get(object)!, identities);
-      p.catch(() => {});
-      opened.set(object, p);
-    }
-    return p;
-  };
+  const pieces = await planPacked(target, body, packed, identities);
   const whole = createHash('sha256');
   let size = 0;
-  // Reads one run's ciphertext; the next run is read while this one is opened and written.
-  const readRun = async ([object, first, count]: PackedFile['runs'][number]) => {
-    const pack = packs.get(object)!;
-    const { key, dataStart } = await openOnce(object);
-    const start = dataStart + first * CHUNK_CIPHERTEXT;
-    const end = Math.min(pack.encryptedSize, dataStart + (first + count) * CHUNK_CIPHERTEXT) - 1;
+  // Reads one piece's ciphertext; the next piece is read while this one is opened and written.
+  const read = async (p: Piece) => {
     const parts: Buffer[] = [];
     let got = 0;
-    for await (const b of target.readObject(object, { start, end })) {
+    for await (const b of target.readObject(p.pack.object, { start: p.start, end: p.end })) {
       parts.push(b);
       got += b.length;
     }
-    if (got !== end - start + 1) throw new AgeError('truncated', `pack ${object} is shorter than the manifest says`);
-    return { pack, key, first, count, data: parts.length === 1 ? parts[0]! : Buffer.concat(parts, got) };
+    if (got !== p.end - p.start + 1) throw new AgeError('truncated', `pack ${p.pack.object} is shorter than the manifest says`);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, got);
   };
-  // Long runs are read in pieces of at most READ_BLOCKS blocks, to bound memory.
-  const pieces: PackedFile['runs'] = [];
-  for (const [object, first, count] of packed.runs) for (let k = 0; k < count; k += READ_BLOCKS) pieces.push([object, first + k, Math.min(READ_BLOCKS, count - k)]);
-  let next = pieces.length > 0 ? readRun(pieces[0]!) : null;
-  for (let r = 0; r < pieces.length; r++) {
-    const run = await next!;
-    next = r + 1 < pieces.length ? readRun(pieces[r + 1]!) : null;
-    next?.catch(() => {});
-    const lastChunk = run.pack.chunks.length - 1;
-    for (let j = 0; j < run.count; j++) {
-      const index = run.first + j;
-      const chunk = run.data.subarray(j * CHUNK_CIPHERTEXT, (j + 1) * CHUNK_CIPHERTEXT);
-      const plain = openChunk(run.key, index, index === lastChunk, chunk);
-      if (plain.length !== blockLength(run.pack.size, index)) throw new AgeError('truncated', `pack ${run.pack.object}: block ${index} has the wrong length`);
-      whole.update(plain);
-      size += plain.length;
-      await sink(plain);
+  try {
+    let next = pieces.length > 0 ? read(pieces[0]!) : null;
+    for (let r = 0; r < pieces.length; r++) {
+      const p = pieces[r]!;
+      const data = await next!;
+      next = r + 1 < pieces.length ? read(pieces[r + 1]!) : null;
+      next?.catch(() => {});
+      const lastChunk = p.pack.chunks.length - 1;
+      for (let j = 0; j < p.count; j++) {
+        const index = p.first + j;
+        const plain = openChunk(p.key, index, index === lastChunk, data.subarray(j * CHUNK_CIPHERTEXT, (j + 1) * CHUNK_CIPHERTEXT));
+        if (plain.length !== blockLength(p.pack.size, index)) throw new AgeError('truncated', `pack ${p.pack.object}: block ${index} has the wrong length`);
+        whole.update(plain);
+        size += plain.length;
+        await sink(plain);
+      }
     }
+  } finally {
+    for (const p of pieces) p.key.fill(0);
   }
-  for (const p of opened.values()) (await p).key.fill(0);
   if (size !== packed.size || whole.digest('hex') !== packed.sha256) throw new AgeError('authentication', `${packed.path}: the reassembled file differs from the manifest's size or SHA-256`);
+}
+
+/**
+ * Restores a packed file to `dest` (created; must not exist). Throws AgeError on any damage;
+ * `dest` may then hold a partial file for the caller to remove. (Restoring it in a worker thread
+ * while blobs restore in this one was measured slower on the 2-core machine, 2.9 s against 2.5 s
+ * for a 0.5 GB snapshot, and was dropped.)
+ */
+export async function restorePackedFile(target: BackupTarget, body: ManifestBody, packed: PackedFile, identities: readonly string[], dest: string): Promise<void> {
+  const out = createWriteStream(dest, { flags: 'wx', mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
+  await once(out, 'open');
+  try {
+    await restorePacked(target, body, packed, identities, async (p) => {
+      if (!out.write(p)) await once(out, 'drain');
+    });
+  } finally {
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
 }

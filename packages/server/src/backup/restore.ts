@@ -7,7 +7,7 @@ import type { NoteVerifier } from '@consilium/crypto';
 import { readChain, type ChainProblem } from './chain.js';
 import type { SignedManifest } from './manifest.js';
 import { checkObject, type ObjectProblem } from './object.js';
-import { checkPackedLayout, restorePacked } from './packs.js';
+import { checkPackedLayout, restorePackedFile } from './packs.js';
 import { AgeError } from './age.js';
 import { libpqEnv } from './snapshot.js';
 import type { BackupTarget } from './target.js';
@@ -86,24 +86,16 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const packedPaths = new Set(packed.map((p) => p.path));
   await mkdir(toDir, { recursive: true, mode: 0o700 });
   let bytes = 0;
-  const restorePackedFile = async (file: (typeof packed)[number]) => {
+  const restorePackedPath = async (file: (typeof packed)[number]) => {
     const dest = destination(toDir, file.path);
     await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
     const part = `${dest}.part`;
-    const out: WriteStream = createWriteStream(part, { flags: 'wx', mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
-    await once(out, 'open');
-    let error: unknown = null;
     try {
-      await restorePacked(target, manifest.body, file, options.identities, async (p) => {
-        if (!out.write(p)) await once(out, 'drain');
-      });
+      await restorePackedFile(target, manifest.body, file, options.identities, part);
     } catch (err) {
-      error = err;
-    } finally {
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      if (err instanceof AgeError) throw new RestoreError(`cannot restore ${file.path}: ${err.message}`, [{ kind: err.kind === 'truncated' ? 'truncated' : err.kind === 'header' ? 'header' : 'decrypt', message: err.message }]);
+      throw err;
     }
-    if (error instanceof AgeError) throw new RestoreError(`cannot restore ${file.path}: ${error.message}`, [{ kind: error.kind === 'truncated' ? 'truncated' : error.kind === 'header' ? 'header' : 'decrypt', message: error.message }]);
-    if (error) throw error;
     await rename(part, dest);
     bytes += file.size;
   };
@@ -134,7 +126,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     // Several files at once: one file's reads and writes (libuv's thread pool) overlap another's
     // decryption and hashing (the main thread). The first failure stops the others from starting.
     // A packed database is one job (its blocks are written in order), started first.
-    const queue: (() => Promise<void>)[] = [...packed.map((p) => () => restorePackedFile(p)), ...manifest.body.files.filter((f) => !packedPaths.has(f.path)).map((f) => () => restoreFile(f))];
+    const queue: (() => Promise<void>)[] = [...packed.map((p) => () => restorePackedPath(p)), ...manifest.body.files.filter((f) => !packedPaths.has(f.path)).map((f) => () => restoreFile(f))];
     let failed: unknown = null;
     const lane = async () => {
       for (let job = queue.shift(); job && !failed; job = queue.shift()) {
