@@ -12,5 +12,6 @@ import type { PartialDB as Phishing } from './phishing.js';
 import type { PartialDB as Backup } from './backup.js';
 import type { PartialDB as Attachment } from './attachment.js';
 import type { PartialDB as OrgConnection } from './org-connection.js';
+import type { PartialDB as AccountPreference } from './account-preference.js';
 
-export type DatabaseSchema = Organisation & Department & Account & Session & Mfa & Invite & SigninAttempt & Audit & Messaging & Cases & Phishing & Backup & Attachment & OrgConnection;
+export type DatabaseSchema = Organisation & Department & Account & Session & Mfa & Invite & SigninAttempt & Audit & Messaging & Cases & Phishing & Backup & Attachment & OrgConnection & AccountPreference;
