@@ -4,6 +4,7 @@ import { iso } from '../deps.js';
 import { rangeOf } from './log.js';
 import { originOf, type LogKey } from './signing.js';
 import * as store from './store.js';
+import { startPeriodic } from '../periodic.js';
 
 /** Signs a checkpoint (C2SP tlog-checkpoint in a signed note) for every log that grew. */
 export async function checkpointLogs(db: Db, key: LogKey, now: Date): Promise<number> {
@@ -25,26 +26,6 @@ export async function checkpointLogs(db: Db, key: LogKey, now: Date): Promise<nu
 
 /** Runs checkpointLogs every `everyMs` while the server runs (at least once a second while events arrive). */
 export function startCheckpointer(db: Db, key: LogKey, now: () => Date, onError: (err: unknown) => void, everyMs = 1000) {
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
-      await checkpointLogs(db, key, now());
-    } catch (err) {
-      onError(err);
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void tick(), everyMs);
-  timer.unref();
-  return {
-    /** Stops the timer and writes a last checkpoint, so nothing appended stays unsigned. */
-    stop: async () => {
-      clearInterval(timer);
-      while (running) await new Promise((r) => setTimeout(r, 10));
-      await tick();
-    },
-  };
+  // Stopping writes a last checkpoint, so nothing appended stays unsigned.
+  return startPeriodic(() => checkpointLogs(db, key, now()), everyMs, onError, { finalRun: true });
 }

@@ -2,6 +2,7 @@ import { CompiledQuery, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { AuditSearchTable } from '../db/schema/audit.js';
 import { decodeLeaf } from './leaf.js';
+import { startPeriodic } from '../periodic.js';
 
 /**
  * The audit search index (audit_search, migration 015-audit-compact): each entry's searchable
@@ -126,26 +127,5 @@ export async function indexAllLogs(db: Db, dbKind: DbKind, betweenChunks: () => 
  * turn, so requests are served while a backlog is indexed.
  */
 export function startIndexer(db: Db, dbKind: DbKind, onError: (err: unknown) => void, everyMs = 250) {
-  let running = false;
-  let stopped = false;
-  const tick = async () => {
-    if (running || stopped) return;
-    running = true;
-    try {
-      await indexAllLogs(db, dbKind, () => new Promise((resolve) => setImmediate(() => resolve(!stopped))));
-    } catch (err) {
-      onError(err);
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void tick(), everyMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      stopped = true;
-      clearInterval(timer);
-      while (running) await new Promise((r) => setTimeout(r, 10));
-    },
-  };
+  return startPeriodic((stopping) => indexAllLogs(db, dbKind, () => new Promise((resolve) => setImmediate(() => resolve(!stopping())))), everyMs, onError);
 }
