@@ -82,3 +82,15 @@ export type DepartmentList = z.infer<typeof DepartmentList>;
 export const CreateDepartmentBody = z.strictObject({ name: z.string().trim().min(1).max(120) });
 export type CreateDepartmentBody = z.infer<typeof CreateDepartmentBody>;
 
+
+/**
+ * What an account chooses for itself. `readReceipts` is "Send read receipts" (default on), and
+ * reciprocal as in Signal and WhatsApp: off, the server keeps no read marker for the account and
+ * shows others none it has, and serves the account no one's read state, only delivery.
+ */
+export const Preferences = z.strictObject({ readReceipts: z.boolean() });
+export type Preferences = z.infer<typeof Preferences>;
+export const UpdatePreferencesBody = z
+  .strictObject({ readReceipts: z.boolean().optional() })
+  .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
+export type UpdatePreferencesBody = z.infer<typeof UpdatePreferencesBody>;

@@ -80,6 +80,7 @@ export const auditEventTypes = [
   'org.connection_proposed',
   'org.connection_accepted',
   'org.connection_ended',
+  'account.read_receipts_changed',
 ] as const;
 export const AuditEventType = z.enum(auditEventTypes);
 export type AuditEventType = z.infer<typeof AuditEventType>;

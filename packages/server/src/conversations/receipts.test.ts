@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Conversation, MemberReceipt, ReceiptList } from '@consilium/protocol';
+import type { Conversation, MemberReceipt, Preferences, ReceiptList } from '@consilium/protocol';
 import type { TestServer } from '../test-support/harness.js';
 import { expectError } from '../test-support/http.js';
 import { patientMayUse } from '../http/access.js';
+import { auditEntriesOfType } from '../test-support/audit.js';
 import {
   addPerson,
   DeviceDirectory,
@@ -112,6 +113,118 @@ describe('receipts', () => {
     expectError(await daveClient.get(`/api/v1/conversations/${group}/receipts`), 'NOT_FOUND');
     expectError(await daveClient.post(`/api/v1/conversations/${group}/read`, { seq: 1 }), 'NOT_FOUND');
     expect((await receipts(alice1, group)).has(dave.id)).toBe(false);
+  });
+});
+
+describe('read receipts off (reciprocal, as in Signal and WhatsApp)', () => {
+  let dan: Person;
+  let erin: Person;
+  let frank: Person;
+  let dan1: MlsDevice;
+  let erin1: MlsDevice;
+  let frank1: MlsDevice;
+  let ward: string;
+  const setReadReceipts = async (device: MlsDevice, readReceipts: boolean) => {
+    const r = await device.client.patch<Preferences>('/api/v1/me/preferences', { readReceipts });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toEqual({ readReceipts });
+  };
+  const markRead = async (device: MlsDevice, seq: number) => {
+    const r = await device.client.post(`/api/v1/conversations/${ward}/read`, { seq });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+  };
+  /** Every receipt of someone else in the frames a socket got for the ward. */
+  const othersInFrames = (socket: Awaited<ReturnType<MessagingRig['open']>>, self: Person) =>
+    socket.all('receipts').filter((f) => f.conversationId === ward).flatMap((f) => f.receipts.filter((r) => r.accountId !== self.id));
+
+  beforeAll(async () => {
+    dan = await addPerson(server, org, 'dan');
+    erin = await addPerson(server, org, 'erin');
+    frank = await addPerson(server, org, 'frank');
+    dan1 = await MlsDevice.create(server, dan, directory, { keyPackages: 3 });
+    erin1 = await MlsDevice.create(server, erin, directory, { keyPackages: 3 });
+    frank1 = await MlsDevice.create(server, frank, directory, { keyPackages: 3 });
+    ward = await frank1.createConversation('group', [dan.id, erin.id]);
+    for (const d of [dan1, erin1]) expect(await d.joinWelcomes()).toEqual([ward]);
+  });
+
+  it('the setting is on by default, validated by the protocol schema, and a change is audited once', async () => {
+    expect((await erin1.client.get<Preferences>('/api/v1/me/preferences')).body).toEqual({ readReceipts: true });
+    for (const body of [{}, { readReceipts: 'no' }, { readReceipts: 0 }, { readReceipts: null }, { readReceipts: false, extra: true }, [false]]) {
+      expectError(await erin1.client.patch('/api/v1/me/preferences', body), 'VALIDATION_FAILED');
+    }
+    await setReadReceipts(erin1, false);
+    await setReadReceipts(erin1, false); // no change: nothing to audit
+    expect((await erin1.client.get<Preferences>('/api/v1/me/preferences')).body).toEqual({ readReceipts: false });
+    expect((await dan1.client.get<Preferences>('/api/v1/me/preferences')).body).toEqual({ readReceipts: true });
+    const audited = await auditEntriesOfType(server, org.id, 'account.read_receipts_changed');
+    expect(audited.map((e) => [e.actor.accountId, e.action, e.entity, e.detail])).toEqual([[erin.id, 'U', { type: 'account', id: erin.id }, { readReceipts: false }]]);
+    expect(patientMayUse('PATCH', '/api/v1/me/preferences')).toBe(true);
+  });
+
+  it('others see no read state of an account that turned it off, and it sees no one\u2019s; delivery stays honest', async () => {
+    const [danSocket, erinSocket, frankSocket] = [await rig.open(dan1), await rig.open(erin1), await rig.open(frank1)];
+    const seq = await frank1.send(ward, 'Handover at 7, bed 4 NBM from midnight');
+    await dan1.receive(ward);
+    await erin1.receive(ward);
+    await markRead(dan1, seq);
+    await markRead(erin1, seq); // answered like any other, and nothing is kept
+    const kept = await server.deps.db.selectFrom('read_marker').select('account_id').where('conversation_id', '=', ward).execute();
+    expect(kept.map((r) => r.account_id)).toEqual([dan.id]);
+
+    // Frank (on) sees Dan's read state but not Erin's; both count as delivered.
+    const seen = await receipts(frank1, ward);
+    expect(seen.get(dan.id)).toMatchObject({ deliveredSeq: seq, readSeq: seq });
+    expect(seen.get(dan.id)!.readAt).not.toBeNull();
+    expect(seen.get(erin.id)).toEqual({ accountId: erin.id, deliveredSeq: seq, readSeq: 0, readAt: null });
+    // Erin (off) sees delivery only, of everyone else.
+    const erinSees = await receipts(erin1, ward);
+    expect(erinSees.get(dan.id)).toEqual({ accountId: dan.id, deliveredSeq: seq, readSeq: 0, readAt: null });
+    expect(erinSees.get(frank.id)!.readSeq).toBe(0);
+    expect([...erinSees.values()].filter((r) => r.deliveredSeq >= seq)).toHaveLength(3);
+
+    // Over the socket: Frank hears Dan's read marker; Erin hears the delivery, never a read.
+    await frankSocket.next('receipts', (f) => f.conversationId === ward && f.receipts.some((r) => r.accountId === dan.id && r.readSeq === seq));
+    await erinSocket.next('receipts', (f) => f.conversationId === ward && f.receipts.some((r) => r.accountId === dan.id && r.deliveredSeq >= seq));
+    await danSocket.next('receipts', (f) => f.conversationId === ward && f.receipts.some((r) => r.accountId === erin.id && r.deliveredSeq >= seq));
+    await erinSocket.ping(); // whatever the flush sent Erin has arrived
+    expect(othersInFrames(erinSocket, erin).every((r) => r.readSeq === 0 && r.readAt === null)).toBe(true);
+    expect(othersInFrames(danSocket, dan).filter((r) => r.accountId === erin.id).every((r) => r.readSeq === 0 && r.readAt === null)).toBe(true);
+    expect(othersInFrames(frankSocket, frank).filter((r) => r.accountId === erin.id).every((r) => r.readSeq === 0 && r.readAt === null)).toBe(true);
+    for (const s of [danSocket, erinSocket, frankSocket]) expect(s.invalidFrames).toEqual([]);
+  });
+
+  it('turning it off hides a read state shown before, turning it on shows it again, and members hear both', async () => {
+    const frankSocket = await rig.open(frank1);
+    const erinSocket = await rig.open(erin1);
+    const { lastSeq } = (await frank1.client.get<Conversation>(`/api/v1/conversations/${ward}`)).body;
+    expect((await receipts(frank1, ward)).get(dan.id)!.readSeq).toBe(lastSeq);
+
+    await setReadReceipts(dan1, false);
+    await frankSocket.next('receipts', (f) => f.conversationId === ward && f.receipts.some((r) => r.accountId === dan.id && r.readSeq === 0 && r.deliveredSeq === lastSeq));
+    expect((await receipts(frank1, ward)).get(dan.id)).toEqual({ accountId: dan.id, deliveredSeq: lastSeq, readSeq: 0, readAt: null });
+    // Dan still sees his own position; no one else's.
+    const danSees = await receipts(dan1, ward);
+    expect(danSees.get(dan.id)!.readSeq).toBe(lastSeq);
+    expect(danSees.get(frank.id)!.readAt).toBeNull();
+
+    await setReadReceipts(dan1, true);
+    await frankSocket.next('receipts', (f) => f.conversationId === ward && f.receipts.some((r) => r.accountId === dan.id && r.readSeq === lastSeq));
+
+    // Erin turns it back on: from her next read on she shows it, and she sees Dan's again.
+    await setReadReceipts(erin1, true);
+    await erinSocket.next('receipts', (f) => f.conversationId === ward && f.receipts.some((r) => r.accountId === dan.id && r.readSeq === lastSeq));
+    expect((await receipts(erin1, ward)).get(dan.id)!.readSeq).toBe(lastSeq);
+    expect((await receipts(frank1, ward)).get(erin.id)!.readSeq).toBe(0);
+    await markRead(erin1, lastSeq);
+    await frankSocket.next('receipts', (f) => f.conversationId === ward && f.receipts.some((r) => r.accountId === erin.id && r.readSeq === lastSeq));
+    const audited = await auditEntriesOfType(server, org.id, 'account.read_receipts_changed');
+    expect(audited.map((e) => [e.actor.accountId, e.detail.readReceipts])).toEqual([
+      [erin.id, false],
+      [dan.id, false],
+      [dan.id, true],
+      [erin.id, true],
+    ]);
   });
 });
 

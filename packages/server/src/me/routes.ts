@@ -6,10 +6,12 @@ import {
   PasskeyList,
   PasskeyOptions,
   PasskeyRegisterBody,
+  Preferences,
   RecoveryCodes,
   SessionList,
   TotpBody,
   TotpSetup,
+  UpdatePreferencesBody,
 } from '@consilium/protocol';
 import type { Deps } from '../deps.js';
 import { actorOf, authOf, setSessionCookie } from '../http/access.js';
@@ -17,6 +19,7 @@ import { errorResponses, type ZodApp } from '../http/route-types.js';
 import { idleLimitSeconds, listSessions, revokeOwnSession } from '../sessions/service.js';
 import { toOrganisation } from '../orgs/service.js';
 import * as mfa from '../mfa/service.js';
+import { getPreferences, updatePreferences } from './preferences.js';
 
 export function meRoutes(app: ZodApp, deps: Deps): void {
   const base = `${API_PREFIX}/me`;
@@ -42,6 +45,18 @@ export function meRoutes(app: ZodApp, deps: Deps): void {
         idleTimeoutSeconds: idleLimitSeconds(session, organisation),
       };
     },
+  );
+
+  app.get(
+    `${base}/preferences`,
+    { config: { access: 'member' }, schema: { tags: ['me'], response: { 200: Preferences, ...errorResponses } } },
+    async (request) => getPreferences(deps.db, authOf(request).account.id),
+  );
+
+  app.patch(
+    `${base}/preferences`,
+    { config: { access: 'member' }, schema: { tags: ['me'], body: UpdatePreferencesBody, response: { 200: Preferences, ...errorResponses } } },
+    async (request) => updatePreferences(deps, authOf(request), actorOf(request), request.body),
   );
 
   app.get(

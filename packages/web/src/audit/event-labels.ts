@@ -72,6 +72,7 @@ export const eventLabels: Record<AuditEventType, string> = {
   'org.connection_proposed': 'Organisation connection proposed',
   'org.connection_accepted': 'Organisation connection accepted',
   'org.connection_ended': 'Organisation connection ended',
+  'account.read_receipts_changed': 'Read receipts turned on or off',
 };
 
 /** The label of an event type; a type this build does not know yet (a newer server) shows as its code. */
