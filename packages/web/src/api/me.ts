@@ -1,8 +1,12 @@
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
-import type { Me, Ok, PasskeyList, PasskeyRegisterBody, RecoveryCodes, SessionList, TotpBody, TotpSetup } from '@consilium/protocol';
+import type { Me, Ok, PasskeyList, PasskeyRegisterBody, Preferences, RecoveryCodes, SessionList, TotpBody, TotpSetup, UpdatePreferencesBody } from '@consilium/protocol';
 import { http, segment } from './client';
 
 export const getMe = () => http.get<Me>('/me');
+
+export const getPreferences = () => http.get<Preferences>('/me/preferences');
+
+export const updatePreferences = (body: UpdatePreferencesBody) => http.patch<Preferences>('/me/preferences', body);
 
 export const listSessions = () => http.get<SessionList>('/me/sessions');
 

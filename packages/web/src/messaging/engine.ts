@@ -967,6 +967,20 @@ export class Messenger {
     void this.api.markRead(conversationId, seq).catch(() => this.postedRead.delete(conversationId));
   }
 
+  /**
+   * The server holds an older read marker for this account than this device posted: read receipts
+   * were off (the server keeps none then) and may be on again. Forget what was posted, so the thread
+   * posts its position again now if on screen, else when next opened.
+   */
+  private repostReadIfNotKept(conversationId: string, receipts: readonly MemberReceipt[]): void {
+    const own = receipts.find((r) => r.accountId === this.accountId);
+    const posted = this.postedRead.get(conversationId);
+    if (!own || posted === undefined || own.readSeq >= posted) return;
+    this.postedRead.delete(conversationId);
+    const group = this.groups.get(conversationId);
+    if (group) this.postRead(conversationId, group);
+  }
+
   /** Coming back to the tab reads what arrived in the open thread meanwhile. */
   private readonly onVisibility = () => {
     if (document.visibilityState === 'visible') this.setOpenConversation(this.openConversationId);
@@ -1171,6 +1185,7 @@ export class Messenger {
         break;
       case 'receipts':
         this.receipts.set(frame.conversationId, frame.receipts);
+        this.repostReadIfNotKept(frame.conversationId, frame.receipts);
         this.publish();
         break;
       case 'typing': {

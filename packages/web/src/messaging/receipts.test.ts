@@ -21,4 +21,11 @@ describe('receipt line under an own message', () => {
     expect(receiptLabel(5, [r('Bob', 5, 5), r('Carol', 6, 6)], 'group')).toBe('Read by everyone');
     expect(receiptLabel(5, [], 'group')).toBe('');
   });
+
+  it('a member whose read state the server withholds (read receipts off, theirs or ours) counts as delivered, never as a reader', () => {
+    // The server sends such a receipt with readSeq 0 and delivery from the devices' cursors alone.
+    expect(receiptLabel(5, [r('Bob', 5, 5), r('Carol', 7, 0)], 'group')).toBe('Read by Bob · delivered to everyone');
+    expect(receiptLabel(5, [r('Bob', 5, 0), r('Carol', 7, 0)], 'group')).toBe('Delivered to everyone');
+    expect(receiptLabel(5, [r('Bob', 9, 0)], 'direct')).toBe('Delivered');
+  });
 });

@@ -1,6 +1,7 @@
 import { PageHeading } from '../ui/PageHeading';
 import { AccountSection } from './AccountSection';
 import { DevicesSection } from './DevicesSection';
+import { PrivacySection } from './PrivacySection';
 import { SessionsSection } from './SessionsSection';
 import { TwoStepSection } from './TwoStepSection';
 
@@ -9,6 +10,7 @@ export function ProfilePage() {
     <div className="page">
       <PageHeading>Profile</PageHeading>
       <AccountSection />
+      <PrivacySection />
       <TwoStepSection />
       <SessionsSection />
       <DevicesSection />
