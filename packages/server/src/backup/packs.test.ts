@@ -140,6 +140,29 @@ describe('database blocks in packs', () => {
     await expect(restore(r, reordered)).rejects.toMatchObject({ kind: 'authentication' });
   });
 
+  it('verify without a key names a missing pack, a flipped bit and reordered chunks in a pack', async () => {
+    const r = await pack(randomBytes(4 * BLOCK_SIZE), null);
+    const entry = r.packs[0]!;
+    const p = packPath(entry.object);
+    const good = readFileSync(p);
+    const start = good.length - 4 * (BLOCK_SIZE + 16);
+    const CC = BLOCK_SIZE + 16;
+    const put = (bytes: Buffer) => {
+      rmSync(p, { force: true });
+      writeFileSync(p, bytes);
+    };
+    expect(await checkObject(target, entry)).toEqual([]);
+    const flipped = Buffer.from(good);
+    flipped[start + CC + 5]! ^= 1;
+    put(flipped);
+    expect((await checkObject(target, entry)).map((x) => x.kind)).toEqual(['chunk']);
+    put(Buffer.concat([good.subarray(0, start), good.subarray(start + CC, start + 2 * CC), good.subarray(start, start + CC), good.subarray(start + 2 * CC)]));
+    expect((await checkObject(target, entry)).map((x) => x.message).join()).toMatch(/holds the bytes of chunk 1 \(reordered\)/);
+    rmSync(p);
+    expect((await checkObject(target, entry)).map((x) => x.kind)).toEqual(['missing']);
+    put(good);
+  });
+
   it('restores to a file, and reports damage', async () => {
     const data = Buffer.concat([randomBytes(70 * BLOCK_SIZE), Buffer.alloc(10 * BLOCK_SIZE), randomBytes(1000)]);
     const first = await pack(data, null);
