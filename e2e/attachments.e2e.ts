@@ -126,6 +126,13 @@ describe('attachments in Chromium', () => {
     const stored = readFileSync(path.join(e2e.server.deps.config.dataDir, 'blobs', rows[0]!.blob_id.slice(0, 2), rows[0]!.blob_id));
     expect(stored.subarray(0, 4).toString('latin1')).toBe('CNSA');
     expect(stored.includes(Buffer.from(FIXTURE_CAMERA))).toBe(false);
+    // Uploaded as pending, and confirmed by the message that carries its key (else swept after a day).
+    const links = await e2e.server.deps.db.selectFrom('attachment_link').select(['blob_id', 'confirmed_at']).execute();
+    expect(links).toEqual([{ blob_id: rows[0]!.blob_id, confirmed_at: expect.any(String) }]);
+    const uploadedEvent = (await e2e.server.deps.db.selectFrom('audit_entry').select('leaf').execute())
+      .map((r) => JSON.parse(r.leaf) as { type: string; detail?: { pending?: boolean } })
+      .find((l) => l.type === 'attachment.uploaded');
+    expect(uploadedEvent?.detail?.pending).toBe(true);
 
     await b.getByRole('link', { name: /Dr Alice Vault/ }).click();
     const received = b.locator('.message:not(.message-own)', { hasText: 'Wound on day 3' });

@@ -11,6 +11,8 @@ import { Id, Timestamp } from './common.js';
 
 /** Default per-file limit (plaintext bytes); the server's limit is configurable (attachmentMaxBytes). */
 export const MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024;
+/** Most attachments one message carries. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 /** Plaintext bytes per encrypted chunk (the last chunk may be shorter). */
 export const ATTACHMENT_CHUNK_BYTES = 64 * 1024;
 /** Bytes of the ciphertext header: magic (4), version (1), chunk size (4), nonce prefix (7). */
@@ -81,6 +83,13 @@ export const UploadAttachmentQuery = z.strictObject({
   conversationId: Id,
   /** The declared type of the plaintext (checked against the allowlist). */
   contentType: AttachmentContentType,
+  /**
+   * `on-send`: the upload stays pending until a message sent to the conversation names it in
+   * `attachmentIds` (SubmitMessageBody); one left pending longer than the server's
+   * attachmentPendingHours (default 24) is deleted. Without it (clients before this rule) the
+   * upload counts as confirmed at once and is kept like any attachment of the conversation.
+   */
+  confirm: z.enum(['on-send']).optional(),
 });
 export type UploadAttachmentQuery = z.infer<typeof UploadAttachmentQuery>;
 
@@ -92,6 +101,8 @@ export const UploadedAttachment = z.strictObject({
   /** False when the blob was already stored (the upload was checked and linked, not written again). */
   created: z.boolean(),
   uploadedAt: Timestamp,
+  /** Only for a pending upload (`confirm=on-send`): a message naming it must be sent before this time, or it is deleted. */
+  confirmBy: Timestamp.optional(),
 });
 export type UploadedAttachment = z.infer<typeof UploadedAttachment>;
 
@@ -108,6 +119,16 @@ export const RecallMessageQuery = z.strictObject({
 });
 export type RecallMessageQuery = z.infer<typeof RecallMessageQuery>;
 
+/**
+ * The blobs an application message carries, as the sender names them beside the ciphertext (the
+ * server cannot read the message): sending it confirms their pending uploads to the conversation.
+ * Each must be linked to the conversation (uploaded for it), else the send is refused (NOT_FOUND).
+ */
+export const MessageAttachmentIds = z
+  .array(BlobId)
+  .max(MAX_ATTACHMENTS_PER_MESSAGE)
+  .refine((ids) => new Set(ids).size === ids.length, 'each blob id once');
+
 /** GET /attachments/:blobId: the conversation whose message the caller opens it from (for the audit entry). */
 export const DownloadAttachmentQuery = z.strictObject({ conversationId: Id.optional() });
 export type DownloadAttachmentQuery = z.infer<typeof DownloadAttachmentQuery>;
@@ -121,7 +142,6 @@ export type ExportAttachmentBody = z.infer<typeof ExportAttachmentBody>;
  * whose plaintext is not a v1 envelope is still read as text, so older messages keep working.
  */
 export const MESSAGE_CONTENT_TYPE = 'consilium.message.v1';
-export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 export const MessageContent = z.strictObject({
   $type: z.literal(MESSAGE_CONTENT_TYPE),
   text: z.string().max(10_000),

@@ -47,6 +47,7 @@ export const auditEventTypes = [
   'attachment.uploaded',
   'attachment.downloaded',
   'attachment.exported',
+  'attachment.discarded',
   'phishing.campaign_created',
   'phishing.campaign_launched',
   'phishing.campaign_cancelled',

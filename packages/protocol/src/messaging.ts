@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Id, Timestamp } from './common.js';
 import { Role, VerificationLevel } from './account.js';
+import { MessageAttachmentIds } from './attachments.js';
 
 /** Standard base64 (RFC 4648 §4) of binary MLS data. */
 export const Base64 = (maxBytes: number) =>
@@ -176,6 +177,8 @@ export const SubmitMessageBody = z.strictObject({
   welcome: Base64(MAX_MLS_MESSAGE_BYTES).optional(),
   addedDeviceIds: z.array(Id).max(MAX_CONVERSATION_DEVICES).default([]),
   removedDeviceIds: z.array(Id).max(MAX_CONVERSATION_DEVICES).default([]),
+  /** Application messages only: the blobs the message carries, which sending confirms (see MessageAttachmentIds). */
+  attachmentIds: MessageAttachmentIds.default([]),
 });
 export type SubmitMessageBody = z.input<typeof SubmitMessageBody>;
 export const SubmittedMessage = z.strictObject({ seq: z.number().int(), epoch: z.number().int() });

@@ -43,6 +43,8 @@ export const ConfigSchema = z.strictObject({
   blobDir: z.string().default(''),
   /** Largest attachment accepted, in plaintext bytes (the ciphertext may be this plus its format overhead). */
   attachmentMaxBytes: int(1024, 1024 * 1024 * 1024).default(50 * 1024 * 1024),
+  /** How long an upload may stay pending (uploaded with confirm=on-send, named by no sent message) before the sweep deletes it. */
+  attachmentPendingHours: int(1, 24 * 30).default(24),
   /** Backups (docs/operations/backups.md). Public age recipients only: the server never holds an identity. */
   backupRecipients: z
     .union([z.array(z.string()), z.string()])
@@ -162,6 +164,7 @@ const envNames: Record<string, keyof ConfigInput> = {
   CONSILIUM_NATS_URL: 'natsUrl',
   CONSILIUM_BLOB_DIR: 'blobDir',
   CONSILIUM_ATTACHMENT_MAX_BYTES: 'attachmentMaxBytes',
+  CONSILIUM_ATTACHMENT_PENDING_HOURS: 'attachmentPendingHours',
   CONSILIUM_BACKUP_RECIPIENTS: 'backupRecipients',
   CONSILIUM_BACKUP_SIGNING_KEY: 'backupSigningKey',
   CONSILIUM_BACKUP_DIR: 'backupDir',

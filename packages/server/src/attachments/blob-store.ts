@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { ConsiliumError } from '../errors.js';
@@ -36,8 +36,9 @@ export interface StagedBlob {
  * Streams `body` to a temporary file, refusing more than `maxBytes` (PAYLOAD_TOO_LARGE, as soon as
  * the limit is passed) and content whose SHA-256 is not `blobId` (BLOB_HASH_MISMATCH). The file is
  * synced before `place` renames it into position, so a committed database row never names a blob
- * that a crash lost. Uploads place the file inside the transaction that holds the blob row's lock,
- * so a concurrent deletion of the last link (unlinkBlobs in service.ts) cannot remove it in between.
+ * that a crash lost. Uploads place the file inside the transaction that holds the blob's name lock
+ * and row lock (store.lockBlobName, store.lockBlob), so neither a deletion of the last link nor the
+ * removal of a file whose row is gone (service.ts) can act on it in between.
  */
 export async function stageBlob(dir: string, blobId: string, body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StagedBlob> {
   const incoming = path.join(dir, 'incoming');
@@ -88,6 +89,53 @@ export async function writeBlob(dir: string, blobId: string, body: AsyncIterable
   } finally {
     await staged.discard();
   }
+}
+
+const BLOB_NAME = /^[0-9a-f]{64}$/;
+const SHARD_NAME = /^[0-9a-f]{2}$/;
+
+/** Entries of a directory, or none when it is not there. */
+async function entriesOf(dir: string) {
+  return readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+}
+
+/**
+ * The blob files last modified before `beforeMs` (epoch ms), one shard directory at a time:
+ * candidates for the sweep of files whose row is gone (a crash between committing the row's
+ * deletion and removing the file). Only names of the store's own layout; never `incoming/`.
+ */
+export async function* blobFilesModifiedBefore(dir: string, beforeMs: number): AsyncGenerator<string[]> {
+  for (const shard of await entriesOf(dir)) {
+    if (!shard.isDirectory() || !SHARD_NAME.test(shard.name)) continue;
+    const found: string[] = [];
+    for (const entry of await entriesOf(path.join(dir, shard.name))) {
+      if (!entry.isFile() || !BLOB_NAME.test(entry.name) || !entry.name.startsWith(shard.name)) continue;
+      const info = await stat(path.join(dir, shard.name, entry.name)).catch(() => null);
+      if (info && info.mtimeMs < beforeMs) found.push(entry.name);
+    }
+    if (found.length) yield found;
+  }
+}
+
+/**
+ * Removes upload temporaries in `incoming/` not written to since `beforeMs` (an upload cut off by
+ * a crash of the server; a live upload writes as its bytes arrive). Returns how many went.
+ */
+export async function removeStaleIncoming(dir: string, beforeMs: number): Promise<number> {
+  let removed = 0;
+  const incoming = path.join(dir, 'incoming');
+  for (const entry of await entriesOf(incoming)) {
+    if (!entry.isFile() || !entry.name.endsWith('.part')) continue;
+    const file = path.join(incoming, entry.name);
+    const info = await stat(file).catch(() => null);
+    if (!info || info.mtimeMs >= beforeMs) continue;
+    await rm(file, { force: true });
+    removed += 1;
+  }
+  return removed;
 }
 
 /** Deletes a blob's file (its last link and row are gone); true if there was one. */

@@ -1,6 +1,6 @@
 import type { ReadStream } from 'node:fs';
 import { attachmentCiphertextBytes, type UploadAttachmentQuery, type UploadedAttachment } from '@consilium/protocol';
-import { inTransaction, iso, type Deps } from '../deps.js';
+import { addSeconds, inTransaction, iso, type Deps } from '../deps.js';
 import { ConsiliumError, notFound } from '../errors.js';
 import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 import type { AuthenticatedSession } from '../sessions/service.js';
@@ -15,11 +15,18 @@ export function maxCiphertextBytes(deps: Pick<Deps, 'config'>): number {
   return attachmentCiphertextBytes(deps.config.attachmentMaxBytes);
 }
 
+/** When a pending upload made at `uploadedAt` is deleted unless a sent message has named it. */
+export function confirmDeadline(deps: Pick<Deps, 'config'>, uploadedAt: Date): Date {
+  return addSeconds(uploadedAt, deps.config.attachmentPendingHours * 3600);
+}
+
 /**
  * Stores an encrypted attachment for a conversation the caller is a current member of. The body
  * is streamed to disk and hashed; only content whose SHA-256 is `blobId` is kept. Uploading a
  * blob that is already stored is accepted (the bytes are checked again, so linking a blob to a
  * conversation needs the ciphertext itself, not only its id) and links it to this conversation.
+ * With `confirm=on-send` the link is pending until a sent message names the blob (confirmAttachments
+ * in confirm.ts); the sweep (sweep.ts) deletes it when none has by confirmDeadline.
  */
 export async function uploadAttachment(
   deps: Deps,
@@ -37,10 +44,15 @@ export async function uploadAttachment(
   }
   const staged = await stageBlob(blobDirOf(deps.config), blobId, body, limit);
   const stored = { size: staged.size };
-  const uploadedAt = iso(deps.now());
+  const now = deps.now();
+  const uploadedAt = iso(now);
+  const pending = query.confirm === 'on-send';
   let created: boolean;
   try {
     created = await inTransaction(deps, async (tx) => {
+      // The blob's name first: a removal of its file (its row deleted) waits for this upload to
+      // commit and then sees the row, or has removed the file and this upload writes it anew.
+      await store.lockBlobName(tx.db, tx.dbKind, blobId);
       // Membership again, in the transaction: the caller may have been removed while uploading.
       const member = await membership(tx.db, query.conversationId, auth.account.id);
       if (!member || member.removed_at) throw notFound('conversation');
@@ -55,12 +67,19 @@ export async function uploadAttachment(
         inserted = await store.insertBlob(tx.db, row);
       }
       await staged.place();
-      await store.insertLink(tx.db, { blob_id: blobId, conversation_id: query.conversationId, account_id: auth.account.id, content_type: query.contentType, created_at: uploadedAt });
+      await store.insertLink(tx.db, {
+        blob_id: blobId,
+        conversation_id: query.conversationId,
+        account_id: auth.account.id,
+        content_type: query.contentType,
+        created_at: uploadedAt,
+        confirmed_at: pending ? null : uploadedAt,
+      });
       await recordAudit(
         tx,
         auditEvent(tx, actor, 'attachment.uploaded', 'C', {
           entity: { type: 'attachment', id: blobId },
-          detail: { conversationId: query.conversationId, size: stored.size, contentType: query.contentType, created: inserted },
+          detail: { conversationId: query.conversationId, size: stored.size, contentType: query.contentType, created: inserted, pending },
         }),
       );
       return inserted;
@@ -68,7 +87,7 @@ export async function uploadAttachment(
   } finally {
     await staged.discard();
   }
-  return { blobId, conversationId: query.conversationId, size: stored.size, created, uploadedAt };
+  return { blobId, conversationId: query.conversationId, size: stored.size, created, uploadedAt, ...(pending && { confirmBy: iso(confirmDeadline(deps, now)) }) };
 }
 
 /** The caller's link to a blob: through a conversation they are a current member of, else the blob does not exist for them. */
@@ -127,25 +146,49 @@ export async function recordExport(deps: Deps, auth: AuthenticatedSession, actor
 }
 
 /**
- * Unlinks blobs from a conversation and deletes the rows and files of those no conversation links
- * any more. A blob is content-addressed, so one file may serve several conversations: it goes only
- * with its last link. Each blob's row is locked before its link is touched, in id order, the same
- * order an upload takes (blob row, then link, then the audit log): call this before recording the
- * audit entry of the transaction, so the two never wait on each other.
+ * Unlinks blobs from a conversation and deletes the rows of those no conversation links any more;
+ * it returns their ids as `released`, whose files the caller removes with removeReleasedBlobs once
+ * the transaction has committed (the row goes first: a crash in between leaves a file without a row,
+ * which the sweep removes, never a row without its file). A blob is content-addressed, so one file
+ * may serve several conversations: it goes only with its last link. Each blob's row is locked before
+ * its link is touched, in id order, the same order an upload takes (blob row, then link, then the
+ * audit log): call this before recording the audit entry of the transaction, so the two never wait
+ * on each other. With `pendingBefore`, only links still pending and uploaded before then go.
  */
-export async function unlinkBlobs(tx: Deps, conversationId: string, blobIds: readonly string[]): Promise<{ unlinked: number; deleted: number }> {
+export async function unlinkBlobs(tx: Deps, conversationId: string, blobIds: readonly string[], pendingBefore?: string): Promise<{ unlinked: number; released: string[] }> {
   let unlinked = 0;
-  let deleted = 0;
+  const released: string[] = [];
   for (const blobId of [...new Set(blobIds)].sort()) {
     if (!(await store.lockBlob(tx.db, tx.dbKind, blobId))) continue;
-    if (!(await store.deleteLink(tx.db, blobId, conversationId))) continue;
+    if (!(await store.deleteLink(tx.db, blobId, conversationId, pendingBefore))) continue;
     unlinked += 1;
     if ((await store.countLinks(tx.db, blobId)) > 0) continue;
     await store.deleteBlobRow(tx.db, blobId);
-    // The file goes while the row's lock is held; should the commit then fail, the row survives
-    // without its file and a download answers INTERNAL rather than serving anything.
-    await removeBlob(blobDirOf(tx.config), blobId);
-    deleted += 1;
+    released.push(blobId);
   }
-  return { unlinked, deleted };
+  return { unlinked, released };
+}
+
+/**
+ * Removes the files of blobs whose rows are gone (committed): each under the blob's name lock, and
+ * only if no row is there by then, so an upload of the same content that linked it again in the
+ * meantime (and found the file in place) keeps it. Call outside any transaction. A file that cannot
+ * be removed now stays for the sweep of files without rows (sweep.ts). Returns how many went.
+ */
+export async function removeReleasedBlobs(deps: Deps, blobIds: readonly string[]): Promise<number> {
+  if (deps.db.isTransaction) throw new Error('removeReleasedBlobs runs after the transaction that deleted the rows has committed');
+  let removed = 0;
+  for (const blobId of [...new Set(blobIds)].sort()) {
+    try {
+      const gone = await inTransaction(deps, async (tx) => {
+        await store.lockBlobName(tx.db, tx.dbKind, blobId);
+        if (await store.getBlob(tx.db, blobId)) return false;
+        return removeBlob(blobDirOf(tx.config), blobId);
+      });
+      if (gone) removed += 1;
+    } catch {
+      // Left for the sweep of files without rows, which tries again within the hour.
+    }
+  }
+  return removed;
 }

@@ -9,7 +9,8 @@
  * every cursor (the senders' own and the receivers' acknowledgements, coalesced per device and
  * conversation), one SELECT finds who to notify. Commits (rare) run one by one as before. If the
  * fast path hits a constraint (a retry that raced its original), the batch is redone message by
- * message, each in its own savepoint, so one bad message never fails the others.
+ * message, each in its own savepoint, so one bad message never fails the others. A message naming
+ * attachments (attachmentIds) confirms their uploads in the same transaction (attachments/confirm.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -23,6 +24,7 @@ import type { MlsMessageTable } from '../db/schema/messaging.js';
 import type { DeliveryEvent } from './fan-out.js';
 import * as store from './store.js';
 import { receiptBoardOf } from '../conversations/receipts.js';
+import { confirmAttachments } from '../attachments/confirm.js';
 
 /** Application messages may be sent in the current epoch or the few before it (the clients keep those secrets). */
 export const PAST_EPOCHS_ACCEPTED = 3;
@@ -232,6 +234,12 @@ export class GroupCommit {
           result.refuse(m, staleEpochError(Number(state.epoch)));
           continue;
         }
+        // The blobs it names are confirmed with it, or it is refused (NOT_FOUND) and nothing is.
+        const refusal = await confirmAttachments(tx, conversationId, m.body.attachmentIds, m.sentAt);
+        if (refusal) {
+          result.refuse(m, refusal);
+          continue;
+        }
         seq++;
         rows.push(messageRow(m, seq));
         result.accept(m, { seq, epoch: m.body.epoch });
@@ -318,6 +326,8 @@ async function storeMessage(tx: Deps, m: OutgoingMessage): Promise<Accepted> {
     seq = Number(next.last_seq);
     epoch = body.epoch;
     if (staleEpoch(next, body.epoch)) throw staleEpochError(Number(next.epoch));
+    const refusal = await confirmAttachments(tx, conversationId, body.attachmentIds, m.sentAt);
+    if (refusal) throw refusal;
   }
   await store.insertMessage(tx.db, messageRow(m, seq));
   return { seq, epoch };

@@ -68,6 +68,7 @@ export async function submitMessage(deps: Deps, auth: AuthenticatedSession, conv
   if (body.kind === 'application' && (body.addedDeviceIds.length || body.removedDeviceIds.length || body.welcome)) {
     throw new ConsiliumError('VALIDATION_FAILED', 'only a commit adds or removes devices');
   }
+  if (body.kind === 'commit' && body.attachmentIds.length) throw new ConsiliumError('VALIDATION_FAILED', 'only an application message carries attachments');
   if (body.addedDeviceIds.length && !body.welcome) throw new ConsiliumError('VALIDATION_FAILED', 'adding devices needs their Welcome');
   if (body.welcome) {
     try {

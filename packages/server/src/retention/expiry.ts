@@ -7,7 +7,7 @@ import type { Db } from '../db/database.js';
 import { casePolicy } from '../cases/policy.js';
 import * as conversations from '../conversations/store.js';
 import { conversationForMember, describeConversation } from '../conversations/service.js';
-import { unlinkBlobs } from '../attachments/service.js';
+import { removeReleasedBlobs, unlinkBlobs } from '../attachments/service.js';
 import { conversationBlobIds } from '../attachments/store.js';
 
 /**
@@ -65,7 +65,7 @@ export async function deleteExpiredMessages(deps: Deps): Promise<number> {
   for (const c of expiring) {
     const before = iso(addSeconds(now, -Number(c.expiry_seconds)));
     const blobsBefore = iso(addSeconds(now, -Number(c.expiry_seconds) - ATTACHMENT_EXPIRY_GRACE_SECONDS));
-    await inTransaction(deps, async (tx) => {
+    const released = await inTransaction(deps, async (tx) => {
       const r = await tx.db
         .deleteFrom('mls_message')
         .where('conversation_id', '=', c.id)
@@ -74,7 +74,7 @@ export async function deleteExpiredMessages(deps: Deps): Promise<number> {
         .executeTakeFirst();
       const n = Number(r.numDeletedRows);
       const blobs = await unlinkBlobs(tx, c.id, await conversationBlobIds(tx.db, c.id, blobsBefore));
-      if (n === 0 && blobs.unlinked === 0) return;
+      if (n === 0 && blobs.unlinked === 0) return [];
       total += n;
       await recordAudit(
         tx,
@@ -84,7 +84,10 @@ export async function deleteExpiredMessages(deps: Deps): Promise<number> {
           detail: { messages: n, attachments: blobs.unlinked, before },
         }),
       );
+      return blobs.released;
     });
+    // Files after the commit: their rows are gone first (see unlinkBlobs).
+    await removeReleasedBlobs(deps, released);
   }
   return total;
 }

@@ -3,7 +3,7 @@ import { inTransaction, type Deps } from '../deps.js';
 import { auditEvent, recordAudit, type Actor } from '../audit/record.js';
 import type { AuthenticatedSession } from '../sessions/service.js';
 import { conversationForMember } from '../conversations/service.js';
-import { unlinkBlobs } from '../attachments/service.js';
+import { removeReleasedBlobs, unlinkBlobs } from '../attachments/service.js';
 import { uploaderBlobIds } from '../attachments/store.js';
 
 /**
@@ -15,7 +15,7 @@ import { uploaderBlobIds } from '../attachments/store.js';
  */
 export async function recallMessage(deps: Deps, auth: AuthenticatedSession, actor: Actor, conversationId: string, seq: number, attachmentIds: readonly string[] = []): Promise<void> {
   const conversation = await conversationForMember(deps, auth, conversationId);
-  await inTransaction(deps, async (tx) => {
+  const released = await inTransaction(deps, async (tx) => {
     const message = await tx.db
       .selectFrom('mls_message')
       .select(['sender_account_id', 'kind'])
@@ -35,5 +35,8 @@ export async function recallMessage(deps: Deps, auth: AuthenticatedSession, acto
         detail: { seq, attachments: blobs.unlinked },
       }),
     );
+    return blobs.released;
   });
+  // Files after the commit: their rows are gone first (see unlinkBlobs).
+  await removeReleasedBlobs(deps, released);
 }

@@ -27,7 +27,9 @@ export async function sendAttachment(conversationId: string, file: File, edits?:
     meta = { fileName: renamed(file.name, clean.contentType).slice(0, 255), contentType: clean.contentType, width: clean.width, height: clean.height };
   }
   const { descriptor, ciphertext } = await encryptAttachment(source, meta, { maxBytes: MAX_ATTACHMENT_BYTES });
-  const query = `conversationId=${segment(conversationId)}&contentType=${encodeURIComponent(descriptor.contentType)}`;
+  // Pending until the message carrying its key is sent (the engine names it in attachmentIds); an
+  // upload whose message never goes out (crash, cancelled send) is deleted by the server after a day.
+  const query = `conversationId=${segment(conversationId)}&contentType=${encodeURIComponent(descriptor.contentType)}&confirm=on-send`;
   await binary.putBytes<UploadedAttachment>(`/attachments/${segment(descriptor.blobId)}?${query}`, new Blob(ciphertext, { type: 'application/octet-stream' }));
   // The sender shows what it sent (the cleaned image) without fetching it back.
   const sent = new Blob([source], { type: descriptor.contentType });

@@ -50,6 +50,7 @@ export const eventLabels: Record<AuditEventType, string> = {
   'attachment.uploaded': 'Attachment uploaded',
   'attachment.downloaded': 'Attachment downloaded',
   'attachment.exported': 'Attachment exported',
+  'attachment.discarded': 'Unsent attachments deleted',
   'conversation.expiry_changed': 'Message expiry changed',
   'message.recalled': 'Message recalled',
   'message.expired': 'Expired messages deleted',

@@ -800,7 +800,9 @@ export class Messenger {
   private async deliver(conversationId: string, group: Group, item: ThreadMessage): Promise<void> {
     const outbox = item.outbox!;
     try {
-      const { seq } = await this.submit(conversationId, { clientMessageId: item.key, kind: 'application', epoch: outbox.epoch, body: outbox.body });
+      // Naming the blobs the message carries confirms their uploads with it (else the server deletes them after a day).
+      const attachmentIds = [...new Set((item.attachments ?? []).map((a) => a.blobId))];
+      const { seq } = await this.submit(conversationId, { clientMessageId: item.key, kind: 'application', epoch: outbox.epoch, body: outbox.body, ...(attachmentIds.length > 0 && { attachmentIds }) });
       const { outbox: _sent, ...rest } = { ...item, seq, status: 'sent' as const };
       group.messages = group.messages.map((m) => (m.key === item.key ? rest : m));
     } catch (error) {

@@ -18,7 +18,13 @@ export interface AttachmentLinkTable {
   account_id: string;
   /** The content type the uploader declared (from the allowlist); the real one is inside the MLS message. */
   content_type: string;
+  /** When it was uploaded (for a pending link: last uploaded, which starts its pending time again). */
   created_at: string;
+  /**
+   * When a sent message named it (SubmitMessageBody attachmentIds), or its upload time for uploads
+   * that do not wait for one; null while pending: the sweep deletes it after attachmentPendingHours.
+   */
+  confirmed_at: string | null;
 }
 export type PartialDB = {
   attachment_blob: AttachmentBlobTable;
