@@ -90,6 +90,18 @@ describe('database blocks in packs', () => {
     expect((await restore(second)).equals(changed)).toBe(true);
   });
 
+  it('after a snapshot of the older format (the database as one object, no block ids) every block is new', async () => {
+    const data = randomBytes(5 * BLOCK_SIZE);
+    const first = await pack(data, null);
+    const older = { files: [{ ...first.packs[0]!, blockIds: undefined }] } as unknown as ManifestBody;
+    const file = path.join(dir, `db-${randomBytes(4).toString('hex')}`);
+    writeFileSync(file, data);
+    const r = await packFile(target, [ops.recipient, escrow.recipient], file, { path: DB, dedupKey, previous: older });
+    expect(r.reusedBlocks).toBe(0);
+    expect(r.written).toHaveLength(1);
+    expect((await restore(r)).equals(data)).toBe(true);
+  });
+
   it('names blocks by a keyed hash: no plain SHA-256 of a block in the manifest', async () => {
     const data = randomBytes(3 * BLOCK_SIZE);
     const r = await pack(data, null);
