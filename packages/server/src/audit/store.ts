@@ -29,7 +29,6 @@ export async function writeHead(db: Db, logId: string, size: number, compactHash
   await db.updateTable('audit_log_head').set({ size, compact_hashes: compactHashes }).where('log_id', '=', logId).execute();
 }
 
-const ENTRY_COLUMNS = ['log_id', 'idx', 'leaf', 'leaf_hash'] as const;
 /** Rows per SQLite INSERT: 4 parameters each, well under its 32,766 bound parameters. */
 const INSERT_CHUNK = 1_000;
 const sqliteInserts = new Map<number, string>();
