@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { getPreferences, updatePreferences } from '../api/me';
 import { ErrorAlert } from '../ui/ErrorAlert';
 import { CheckboxField } from '../ui/fields';
@@ -11,6 +12,9 @@ import { useLoaded } from '../ui/use-loaded';
 export function PrivacySection() {
   const [preferences, , replace] = useLoaded(getPreferences);
   const action = useAction();
+  // The choice shows at once, the box disabled until the server has it; then the server's answer
+  // shows (the old value again if saving failed, with the error below).
+  const [asked, setAsked] = useState<boolean | null>(null);
   return (
     <section className="card" aria-labelledby="privacy-heading">
       <h2 id="privacy-heading" className="card-title">
@@ -22,11 +26,18 @@ export function PrivacySection() {
         <CheckboxField
           label="Send read receipts"
           hint="When on, the people you message see when you have read their messages. When off, they see only that a message was delivered to you, and you likewise see only “Delivered”, never “Read”, under your own messages."
-          checked={preferences.data.readReceipts}
+          checked={asked ?? preferences.data.readReceipts}
           disabled={action.pending}
           onChange={(e) => {
             const readReceipts = e.target.checked;
-            void action.run(async () => replace(await updatePreferences({ readReceipts })));
+            setAsked(readReceipts);
+            void action.run(async () => {
+              try {
+                replace(await updatePreferences({ readReceipts }));
+              } finally {
+                setAsked(null);
+              }
+            });
           }}
         />
       )}
