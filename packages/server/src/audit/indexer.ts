@@ -2,6 +2,7 @@ import { CompiledQuery, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { AuditSearchTable } from '../db/schema/audit.js';
 import { decodeLeaf } from './leaf.js';
+import { headSize, leafRange } from './store.js';
 import { startPeriodic } from '../periodic.js';
 
 /**
@@ -65,17 +66,9 @@ export async function indexLog(db: Db, dbKind: DbKind, logId: string, max = CHUN
     let q = trx.selectFrom('audit_index_head').select('indexed_size').where('log_id', '=', logId);
     if (dbKind === 'postgres') q = q.forUpdate();
     const from = Number((await q.executeTakeFirstOrThrow()).indexed_size);
-    const head = await trx.selectFrom('audit_log_head').select('size').where('log_id', '=', logId).executeTakeFirst();
-    const to = Math.min(Number(head?.size ?? 0), from + max);
+    const to = Math.min(await headSize(trx, logId), from + max);
     if (to <= from) return 0;
-    const leaves = await trx
-      .selectFrom('audit_entry')
-      .select(['idx', 'leaf'])
-      .where('log_id', '=', logId)
-      .where('idx', '>=', from)
-      .where('idx', '<', to)
-      .orderBy('idx')
-      .execute();
+    const leaves = await leafRange(trx, logId, from, to, to - from);
     const rows: AuditSearchTable[] = [];
     for (const r of leaves) {
       try {

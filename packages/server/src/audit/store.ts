@@ -164,8 +164,8 @@ export function searchEntries(db: Db, logId: string, filter: EntryFilter, limit:
   return q.orderBy('s.idx', 'desc').limit(limit).execute();
 }
 
-/** What verification reads of each entry, in index order, for indices in [start, end). */
-export function verifyRows(db: Db, logId: string, start: number, end: number, limit: number) {
+/** Entries (index, leaf, leaf hash) with index in [start, end), in index order, at most `limit`. */
+export function leafRange(db: Db, logId: string, start: number, end: number, limit: number) {
   return db
     .selectFrom('audit_entry')
     .select(['idx', 'leaf', 'leaf_hash'])

@@ -156,7 +156,7 @@ async function checkSearchIndex(db: Db, logId: string, batch: number, reported: 
   const fields = ['at', 'event_type', 'outcome', 'actor_account_id', 'case_id'] as const;
   for (let from = 0; from < indexed; from += batch) {
     const to = Math.min(indexed, from + batch);
-    const [leaves, rows] = await Promise.all([store.verifyRows(db, logId, from, to, batch), store.searchRows(db, logId, from, to)]);
+    const [leaves, rows] = await Promise.all([store.leafRange(db, logId, from, to, batch), store.searchRows(db, logId, from, to)]);
     const byIndex = new Map(rows.map((r) => [Number(r.idx), r]));
     for (const leaf of leaves) {
       const idx = Number(leaf.idx);
@@ -220,5 +220,5 @@ function rowReader(db: Db, logId: string): (from: number, end: number, limit: nu
     return (from, end, limit) => db.connection().execute(async () => statement.all(logId, from, end, limit) as VerifyRow[]);
   }
   return async (from, end, limit) =>
-    (await store.verifyRows(db, logId, from, end, limit)).map((r) => [Number(r.idx), r.leaf, Buffer.from(r.leaf_hash).toString('hex')]);
+    (await store.leafRange(db, logId, from, end, limit)).map((r) => [Number(r.idx), r.leaf, Buffer.from(r.leaf_hash).toString('hex')]);
 }
