@@ -4,6 +4,7 @@ import { iso, type Deps } from '../deps.js';
 import type { Db } from '../db/database.js';
 import type { AuthenticatedSession } from '../sessions/service.js';
 import { conversationForMember } from './service.js';
+import { recipientsOf } from '../delivery/store.js';
 
 /**
  * Sent / delivered / read receipts. "Delivered" is derived from the devices' delivery cursors
@@ -176,7 +177,7 @@ export class ReceiptBoard {
     if (changes.size === 0) return;
     const ids = [...changes.keys()];
     try {
-      const [views, devices] = await Promise.all([receiptViewsOf(this.deps.db, ids), recipientAccountsOf(this.deps.db, ids)]);
+      const [views, devices] = await Promise.all([receiptViewsOf(this.deps.db, ids), recipientsOf(this.deps.db, ids)]);
       // Per conversation, per account: the devices to tell.
       const seated = new Map<string, Map<string, string[]>>();
       for (const d of devices) {
@@ -204,18 +205,6 @@ export class ReceiptBoard {
       // The database closed under us (server stopping) or failed: see the class comment.
     }
   }
-}
-
-/** recipientsOf (delivery/store.ts) with each device's account: the receipts a device gets depend on it. */
-function recipientAccountsOf(db: Db, conversationIds: readonly string[]) {
-  return db
-    .selectFrom('conversation_device')
-    .innerJoin('device', 'device.id', 'conversation_device.device_id')
-    .select(['conversation_device.conversation_id', 'conversation_device.device_id', 'device.account_id'])
-    .where('conversation_device.conversation_id', 'in', conversationIds)
-    .where('conversation_device.removed_seq', 'is', null)
-    .where('device.revoked_at', 'is', null)
-    .execute();
 }
 
 const boards = new WeakMap<Db, ReceiptBoard>();

@@ -136,12 +136,12 @@ export async function advanceCursors(db: Db, rows: { device_id: string; conversa
   }
 }
 
-/** Devices that get what is sent to these conversations now: seated, not removed, not revoked. */
+/** Devices (with their account) that get what is sent to these conversations now: seated, not removed, not revoked. */
 export function recipientsOf(db: Db, conversationIds: readonly string[]) {
   return db
     .selectFrom('conversation_device')
     .innerJoin('device', 'device.id', 'conversation_device.device_id')
-    .select(['conversation_device.conversation_id', 'conversation_device.device_id'])
+    .select(['conversation_device.conversation_id', 'conversation_device.device_id', 'device.account_id'])
     .where('conversation_device.conversation_id', 'in', conversationIds)
     .where('conversation_device.removed_seq', 'is', null)
     .where('device.revoked_at', 'is', null)
