@@ -2,7 +2,7 @@ import { CompiledQuery, sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { AuditSearchTable } from '../db/schema/audit.js';
 import { decodeLeaf } from './leaf.js';
-import { headSize, leafRange } from './store.js';
+import { headSize, indexedSize, leafRange } from './store.js';
 import { startPeriodic } from '../periodic.js';
 
 /**
@@ -84,8 +84,13 @@ export async function indexLog(db: Db, dbKind: DbKind, logId: string, max = CHUN
   });
 }
 
-/** Brings one log's index up to date with its head (as of now): what every search does first. */
+/**
+ * Brings one log's index up to date with its head (as of now): what every search does first. Two
+ * reads when it is (the usual case, the indexer runs every 250 ms); a write transaction only when not.
+ */
 export async function catchUpIndex(db: Db, dbKind: DbKind, logId: string): Promise<void> {
+  const [indexed, size] = await Promise.all([indexedSize(db, logId), headSize(db, logId)]);
+  if (indexed >= size) return;
   while ((await indexLog(db, dbKind, logId)) > 0);
 }
 
