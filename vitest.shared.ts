@@ -9,6 +9,8 @@ export const sourceAliases = {
   '@consilium/crypto/merkle': fileURLToPath(new URL('./packages/crypto/src/merkle/index.ts', import.meta.url)),
   '@consilium/crypto/note': fileURLToPath(new URL('./packages/crypto/src/note/index.ts', import.meta.url)),
   '@consilium/crypto': src('crypto'),
+  // `consilium backup …` imports only the backup entry (packages/server/src/backup/entry.ts).
+  '@consilium/server/backup': fileURLToPath(new URL('./packages/server/src/backup/entry.ts', import.meta.url)),
   '@consilium/server': src('server'),
 };
 

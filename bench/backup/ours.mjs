@@ -1,7 +1,8 @@
 /**
  * One Consilium backup operation in its own process, so the bench can measure its time and peak
- * RSS with /usr/bin/time exactly as it measures restic's. Plain Node on the built packages (what
- * `consilium backup` runs), so neither the time nor the RSS includes a TypeScript loader.
+ * RSS with /usr/bin/time exactly as it measures restic's. Plain Node on the built packages and the
+ * server's backup entry (what `consilium backup` loads), so neither the time nor the RSS includes
+ * a TypeScript loader.
  * Build first: `flock /tmp/consilium-build.lock npm run build`.
  *
  *   node bench/backup/ours.mjs create  <dataDir> <backupDir> <recipient,recipient>
@@ -11,7 +12,8 @@
  * Prints one JSON line with what the operation reports and `opMs`, the operation's own time.
  */
 import { readFileSync } from 'node:fs';
-import { createBackup, findTarget, loadBackupSigningKey, loadConfig, openDeps, openTarget, parseIdentityFile, restoreSnapshot } from '@consilium/server';
+// The backup entry only, as `consilium backup …` loads it (not the HTTP server and the web stack).
+import { createBackup, findTarget, loadBackupSigningKey, loadConfig, openBackupDeps, openTarget, parseIdentityFile, restoreSnapshot } from '@consilium/server/backup';
 
 const [op, dataDir, backupDir, arg, toDir] = process.argv.slice(2);
 if (!op || !dataDir || !backupDir || !arg) throw new Error('usage: ours.mjs create|restore|startup <dataDir> <backupDir> …');
@@ -23,7 +25,7 @@ if (op === 'startup') {
   console.log(JSON.stringify({ opMs: 0 }));
 } else if (op === 'create') {
   const config = loadConfig({ dataDir, backupDir, logLevel: 'silent', backupRecipients: arg.split(',') }, {});
-  const { deps, database } = await openDeps(config);
+  const { deps, database } = await openBackupDeps(config);
   try {
     const r = await createBackup(deps);
     console.log(JSON.stringify({ ...r, opMs: opMs() }));

@@ -11,7 +11,7 @@ import {
   loadBackupSigningKey,
   backupVerifier,
   loadConfig,
-  openDeps,
+  openBackupDeps,
   openTarget,
   parseIdentityFile,
   parseSubset,
@@ -24,7 +24,7 @@ import {
   type BackupVerifyReport,
   type ConfigInput,
   type Deps,
-} from '@consilium/server';
+} from '@consilium/server/backup';
 
 interface GlobalOptions {
   dataDir?: string;
@@ -42,7 +42,7 @@ function configFrom(opts: GlobalOptions, extra: Partial<ConfigInput> = {}) {
 
 /** Opens the database, runs `fn`, signs an audit checkpoint for what it recorded, and closes. */
 async function withDeps<T>(opts: GlobalOptions, fn: (deps: Deps) => Promise<T>): Promise<T> {
-  const { deps, database } = await openDeps(configFrom(opts));
+  const { deps, database } = await openBackupDeps(configFrom(opts));
   try {
     const result = await fn(deps);
     await checkpointLogs(deps.db, deps.auditKey, deps.now());
@@ -249,7 +249,7 @@ export function registerBackupCommands(program: Command): void {
     .description('last backup, verify and drill, targets, and 3-2-1-1-0')
     .option('--json', 'print as JSON', false)
     .action(async (opts: { json: boolean }) => {
-      const { deps, database } = await openDeps(configFrom(global()));
+      const { deps, database } = await openBackupDeps(configFrom(global()));
       try {
         const s = await backupStatus(deps);
         if (opts.json) return console.log(JSON.stringify(s, null, 2));
