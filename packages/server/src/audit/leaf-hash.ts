@@ -40,3 +40,14 @@ export function nativeNodeHash(left: Uint8Array, right: Uint8Array): Uint8Array 
   nodeInput.set(right, 33);
   return nativeSha256(nodeInput);
 }
+
+/**
+ * Interior node of two adjacent hashes, SHA-256(0x01 || src[offset, offset + 64)), written to
+ * `dst` at `dstOffset`: how tiles hash a row, whose hashes sit side by side in one buffer, without
+ * a view per hash.
+ */
+export function nativeNodeHashInto(src: Buffer, offset: number, dst: Buffer, dstOffset: number): void {
+  src.copy(nodeInput, 1, offset, offset + 64);
+  const digest = oneShot ? oneShot('sha256', nodeInput, 'buffer') : nodeCrypto.createHash('sha256').update(nodeInput).digest();
+  digest.copy(dst, dstOffset);
+}

@@ -3,7 +3,7 @@ import { CompactRange } from '@consilium/crypto';
 import type { Db } from '../db/database.js';
 import { encodeLeaf, type AuditEvent } from './leaf.js';
 import * as store from './store.js';
-import { writeCompletedTiles } from './tiles.js';
+import { appendToTree } from './tiles.js';
 
 export const DEPLOYMENT_LOG = 'deployment';
 
@@ -27,7 +27,8 @@ export function rangeOf(head: { size: number; compact_hashes: string }): Compact
  * Appends events to their logs. Call it inside the transaction of the action the events record
  * (`trx`), so the action and its entry commit or roll back together. Returns the indices.
  * Per log: one locked read of the head, one insert of the entries, the tiles they complete
- * (one insert per 256 entries), one update of the head. The search index follows after the commit
+ * (one insert per 256 entries; a tile wholly inside the append is hashed once, for both the tile
+ * and the tree), one update of the head. The search index follows after the commit
  * (indexer.ts).
  */
 export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events: AuditEvent[], options: { logId?: string } = {}): Promise<number[]> {
@@ -43,19 +44,17 @@ export async function appendAudit(trx: Db, dbKind: 'sqlite' | 'postgres', events
   for (const [logId, logEvents] of [...byLog].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const head = await store.lockHead(trx, dbKind, logId);
     const range = RunningTree.fromRange(rangeOf(head));
-    const oldSize = range.size;
     const leafHashes: Uint8Array[] = [];
-    const rows = logEvents.map((event) => {
-      const index = range.size;
+    const rows = logEvents.map((event, i) => {
+      const index = range.size + i;
       const leaf = encodeLeaf(logId, index, event);
       const leafHash = nativeLeafHash(leaf);
-      range.append(leafHash);
       leafHashes.push(leafHash);
       indices.push(index);
       return { log_id: logId, idx: index, leaf, leaf_hash: Buffer.from(leafHash.buffer, leafHash.byteOffset, leafHash.byteLength) };
     });
     await store.insertEntries(trx, dbKind, rows);
-    await writeCompletedTiles(trx, logId, oldSize, leafHashes);
+    await appendToTree(trx, logId, range, leafHashes);
     await store.writeHead(trx, logId, range.size, JSON.stringify(range.hashes().map(toB64)));
   }
   return indices;

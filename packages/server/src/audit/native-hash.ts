@@ -1,7 +1,7 @@
 import { useSha256 } from '@consilium/crypto';
 import { nativeNodeHash, nativeSha256 } from './leaf-hash.js';
 
-export { nativeLeafHash, nativeNodeHash, nativeSha256 } from './leaf-hash.js';
+export { nativeLeafHash, nativeNodeHash, nativeNodeHashInto, nativeSha256 } from './leaf-hash.js';
 
 /**
  * The server hashes its logs with node:crypto (OpenSSL) rather than @noble/hashes: 3-5 times
@@ -35,6 +35,20 @@ export class RunningTree {
     for (let bits = this.size; bits % 2 === 1; bits = Math.floor(bits / 2)) carry = nativeNodeHash(this.roots.pop()!, carry);
     this.roots.push(carry);
     this.size++;
+  }
+
+  /**
+   * Appends the root of a perfect subtree of 2^height leaves at once (a full tile, whose interior
+   * nodes its writer computed): the same roots as appending its leaves one by one. The size must
+   * be a multiple of 2^height, so the subtree is a node of the tree (RFC 9162 §2.1.1).
+   */
+  appendSubtree(root: Uint8Array, height: number): void {
+    const width = 2 ** height;
+    if (this.size % width !== 0) throw new Error(`a subtree of ${width} leaves cannot start at ${this.size}`);
+    let carry = root;
+    for (let bits = this.size / width; bits % 2 === 1; bits = Math.floor(bits / 2)) carry = nativeNodeHash(this.roots.pop()!, carry);
+    this.roots.push(carry);
+    this.size += width;
   }
 
   /** The perfect-subtree roots, largest first: what CompactRange.fromHashes takes. */

@@ -78,7 +78,7 @@ export async function insertTiles(db: Db, rows: AuditTileTable[]): Promise<void>
 
 /** Stored full tiles of one level, by tile index. */
 export function tilesAt(db: Db, logId: string, level: number, indices: number[]) {
-  return db.selectFrom('audit_tile').select(['idx', 'hashes']).where('log_id', '=', logId).where('level', '=', level).where('idx', 'in', indices).execute();
+  return db.selectFrom('audit_tile').select(['idx', 'hashes', 'nodes']).where('log_id', '=', logId).where('level', '=', level).where('idx', 'in', indices).execute();
 }
 
 /** Roots of the stored full tiles of one level with index in [start, end). */

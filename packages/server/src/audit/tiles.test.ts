@@ -4,7 +4,8 @@ import { startTestServer, type TestServer } from '../test-support/harness.js';
 import { b64, fromB64, syntheticEvent } from '../test-support/audit.js';
 import { createOrganisation } from '../orgs/service.js';
 import { appendAudit } from './log.js';
-import { nativeLeafHash, nativeSha256 } from './native-hash.js';
+import { nativeLeafHash, nativeSha256, RunningTree } from './native-hash.js';
+import { rangeOf } from './log.js';
 import { consistencyProof, inclusionProof } from './service.js';
 import { TILE_WIDTH } from './tiles.js';
 
@@ -42,7 +43,7 @@ async function append(count: number) {
 
 async function tiles(level: number) {
   const rows = await server.deps.db.selectFrom('audit_tile').selectAll().where('log_id', '=', logId).where('level', '=', level).orderBy('idx').execute();
-  return rows.map((r) => ({ idx: Number(r.idx), hashes: new Uint8Array(r.hashes), root: new Uint8Array(r.root) }));
+  return rows.map((r) => ({ idx: Number(r.idx), hashes: new Uint8Array(r.hashes), root: new Uint8Array(r.root), nodes: r.nodes && new Uint8Array(r.nodes) }));
 }
 
 function expectProofsMatch(index: number, size: number, proof: { leafHash: string; proof: string[] }) {
@@ -83,6 +84,40 @@ describe('tiles', () => {
     expect(level1[0]!.root).toEqual(subtreeRoot(leaves, { start: 0, end: TILE_WIDTH * TILE_WIDTH }));
   });
 
+  it('each tile keeps the interior nodes of its subtree, height by height, lowest first', async () => {
+    const level0 = await tiles(0);
+    // Tiles written by single-event appends, by a batch that began mid-tile and by whole tiles in a batch.
+    for (const t of [level0[0]!, level0[1]!, level0[level0.length - 1]!, level0[random(level0.length)]!]) {
+      const below = leaves.slice(t.idx * TILE_WIDTH, (t.idx + 1) * TILE_WIDTH);
+      const expected: Uint8Array[] = [];
+      for (let r = 1; r < 8; r++) {
+        const width = 2 ** r;
+        for (let j = 0; j < TILE_WIDTH / width; j++) expected.push(subtreeRoot(below, { start: j * width, end: (j + 1) * width }));
+      }
+      expect(expected).toHaveLength(254);
+      expect(Buffer.from(t.nodes!).equals(Buffer.concat(expected))).toBe(true);
+    }
+    const level1 = await tiles(1);
+    const roots = level0.slice(0, TILE_WIDTH).map((t) => t.root);
+    expect(level1[0]!.nodes!.subarray(0, 32)).toEqual(subtreeRoot(roots, { start: 0, end: 2 }));
+    expect(level1[0]!.nodes!.subarray(253 * 32)).toEqual(subtreeRoot(roots, { start: 128, end: 256 }));
+  });
+
+  it('the log head, advanced by whole tiles at once, is the tree of every leaf', async () => {
+    const head = await server.deps.db.selectFrom('audit_log_head').selectAll().where('log_id', '=', logId).executeTakeFirstOrThrow();
+    expect(Number(head.size)).toBe(leaves.length);
+    expect(rangeOf(head).root()).toEqual(subtreeRoot(leaves, { start: 0, end: leaves.length }));
+    // appendSubtree: the same roots as the leaves one by one, and only where the subtree is a node.
+    const one = RunningTree.empty();
+    const whole = RunningTree.empty();
+    for (const leaf of leaves.slice(0, 3 * TILE_WIDTH)) one.append(leaf);
+    for (let n = 0; n < 3; n++) whole.appendSubtree(subtreeRoot(leaves, { start: n * TILE_WIDTH, end: (n + 1) * TILE_WIDTH }), 8);
+    expect(whole.size).toBe(one.size);
+    expect(whole.hashes()).toEqual(one.hashes());
+    whole.append(leaves[3 * TILE_WIDTH]!);
+    expect(() => whole.appendSubtree(leaves[0]!, 8)).toThrow(/cannot start at/);
+  });
+
   it('inclusion and consistency proofs from tiles equal those computed from every leaf', { timeout: 120_000 }, async () => {
     const sizes = [1, 2, 255, 256, 257, TILE_WIDTH * TILE_WIDTH - 1, TILE_WIDTH * TILE_WIDTH, TILE_WIDTH * TILE_WIDTH + 1, ENTRIES];
     for (let i = 0; i < 2; i++) sizes.push(1 + random(ENTRIES));
@@ -91,6 +126,18 @@ describe('tiles', () => {
       for (const from of [size, 1 + random(size)]) {
         expect((await consistencyProof(server.deps, logId, from, size)).proof).toEqual(expectedConsistency(leaves, from, size).map(b64));
       }
+    }
+  });
+
+  it('tiles written before their interior nodes were kept (migration 019) still prove', async () => {
+    await server.deps.db.updateTable('audit_tile').set({ nodes: null }).where('log_id', '=', logId).execute();
+    const again = await startTestServer({}, { storageOf: server });
+    try {
+      const size = leaves.length;
+      for (const index of [0, 257, 70_000 % size, random(size), size - 1]) expectProofsMatch(index, size, await inclusionProof(again.deps, logId, index, size));
+      for (const from of [1, 300, 65_536, random(size)]) expect((await consistencyProof(again.deps, logId, from, size)).proof).toEqual(expectedConsistency(leaves, from, size).map(b64));
+    } finally {
+      await again.stop();
     }
   });
 

@@ -20,6 +20,7 @@ import * as m014 from './migrations/014-org-connections.js';
 import * as m015 from './migrations/015-audit-compact.js';
 import * as m017 from './migrations/017-attachment-confirm.js';
 import * as m018 from './migrations/018-read-receipts-setting.js';
+import * as m019 from './migrations/019-audit-tile-nodes.js';
 
 export type Db = Kysely<DatabaseSchema>;
 
@@ -30,7 +31,7 @@ export interface Database {
 }
 
 /** Migrations are compiled in, not read from disk, so the bundle and tests run the same set. */
-const migrations: Record<string, Migration> = { '001-init': m001, '002-audit': m002, '003-messaging': m003, '004-cases': m004, '005-attachments': m005, '006-backups': m006, '007-phishing': m007, '008-audit-perf': m008, '009-receipts': m009, '012-phishing-sharing': m012, '014-org-connections': m014, '015-audit-compact': m015, '017-attachment-confirm': m017, '018-read-receipts-setting': m018 };
+const migrations: Record<string, Migration> = { '001-init': m001, '002-audit': m002, '003-messaging': m003, '004-cases': m004, '005-attachments': m005, '006-backups': m006, '007-phishing': m007, '008-audit-perf': m008, '009-receipts': m009, '012-phishing-sharing': m012, '014-org-connections': m014, '015-audit-compact': m015, '017-attachment-confirm': m017, '018-read-receipts-setting': m018, '019-audit-tile-nodes': m019 };
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 const sqliteFiles = new WeakMap<Db, SqliteDatabase.Database>();

@@ -49,6 +49,11 @@ export interface AuditTileTable {
   hashes: Uint8Array;
   /** The node at height 8 * (level + 1) above them. */
   root: Uint8Array;
+  /**
+   * The 254 interior nodes between them and the root (heights 8 * level + 1 to 8 * level + 7, each
+   * height left to right, lowest first), or null for tiles written before migration 019.
+   */
+  nodes: Uint8Array | null;
 }
 export interface AuditVerifyJobTable {
   id: string;
