@@ -39,7 +39,15 @@ async function pack(data: Buffer, previous: PackResult | null): Promise<PackResu
 
 async function restore(r: PackResult, body = bodyOf(r), identity = escrow.identity): Promise<Buffer> {
   const out: Buffer[] = [];
-  await restorePacked(target, body, body.packed![0]!, [identity], async (p) => void out.push(Buffer.from(p)));
+  let at = 0;
+  await restorePacked(target, body, body.packed![0]!, [identity], async (pieces, offset) => {
+    // Pieces come in file order, each with its offset.
+    expect(offset).toBe(at);
+    for (const p of pieces) {
+      out.push(Buffer.from(p));
+      at += p.length;
+    }
+  });
   return Buffer.concat(out);
 }
 

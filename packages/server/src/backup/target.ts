@@ -29,6 +29,11 @@ export interface BackupTarget {
   objectSize(object: string): Promise<number | null>;
   /** An object's bytes, or only bytes start..end (inclusive) of it. */
   readObject(object: string, range?: { start: number; end: number }): AsyncIterable<Buffer>;
+  /**
+   * Optional: `length` bytes of an object from `start` in one buffer (fewer if the object ends
+   * first). Restoring a packed file reads its pieces this way where a target has it.
+   */
+  readRange?(object: string, start: number, length: number): Promise<Buffer>;
   listObjects(): Promise<string[]>;
   /** Manifest file names, sorted. */
   listManifests(): Promise<string[]>;
@@ -127,6 +132,22 @@ export class LocalTarget implements BackupTarget {
 
   readObject(object: string, range?: { start: number; end: number }): AsyncIterable<Buffer> {
     return createReadStream(this.objectPath(object), { highWaterMark: 1024 * 1024, ...range });
+  }
+
+  async readRange(object: string, start: number, length: number): Promise<Buffer> {
+    const fh = await open(this.objectPath(object), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, start + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === length ? buf : buf.subarray(0, got);
+    } finally {
+      await fh.close();
+    }
   }
 
   async syncObjects(objects: readonly string[]): Promise<void> {
