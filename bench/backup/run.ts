@@ -6,11 +6,14 @@
  * are measured the same way for both.
  *
  *   flock /tmp/consilium-build.lock npm run build
- *   npx tsx bench/backup/run.ts [--quick] [--messages 1000000] [--blob-mib 2048] [--keep]
+ *   npx tsx bench/backup/run.ts [--quick] [--messages 1000000] [--blob-mib 2048] [--db-gib G] [--keep]
  *
  * --quick is the CI size: 20,000 messages and 32 MiB of blobs. The full size is the issue's:
  * 1 million messages and 2 GiB of blobs (needs ~12 GiB free in the temp directory). A medium
  * size to iterate with: --messages 100000 --blob-mib 256.
+ * --db-gib 2 measures the issue's "2 GiB database" on its own: messages are added until the
+ * SQLite file holds that many GiB (--messages is ignored), with no blobs unless --blob-mib is
+ * given; the incremental adds 1% more messages. Needs ~4x the database size in temp space.
  * Prints a table and writes JSON to bench/results/backup-<date>.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -30,12 +33,14 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     messages: { type: 'string', default: '1000000' },
-    'blob-mib': { type: 'string', default: '2048' },
+    'blob-mib': { type: 'string' },
+    'db-gib': { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
 });
-const MESSAGES = args.quick ? 20_000 : Number(args.messages);
-const BLOB_BYTES = (args.quick ? 32 : Number(args['blob-mib'])) * 1024 * 1024;
+const DB_BYTES = args['db-gib'] ? Number(args['db-gib']) * 1024 ** 3 : 0;
+let MESSAGES = args.quick ? 20_000 : Number(args.messages);
+const BLOB_BYTES = (args.quick ? 32 : Number(args['blob-mib'] ?? (DB_BYTES ? 0 : 2048))) * 1024 * 1024;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'consilium-bench-backup-'));
@@ -120,10 +125,18 @@ if (!existsSync(path.join(root, 'packages/server/dist/index.js'))) throw new Err
 const ours = (...a: string[]) => timed(process.execPath, [path.join(here, 'ours.mjs'), ...a]);
 const restic = (...a: string[]) => timed('restic', ['-r', resticRepo, '--quiet', ...a], resticEnv);
 
-console.log(`generating ${MESSAGES.toLocaleString()} messages and ${(BLOB_BYTES / 1048576).toFixed(0)} MiB of blobs in ${work}`);
+console.log(`generating ${DB_BYTES ? `a ${(DB_BYTES / 1024 ** 3).toFixed(1)} GiB database` : `${MESSAGES.toLocaleString()} messages`} and ${(BLOB_BYTES / 1048576).toFixed(0)} MiB of blobs in ${work}`);
 const { database } = await openDeps(loadConfig({ dataDir, logLevel: 'silent' }, {}));
 await database.close();
-addMessages(MESSAGES, 0);
+if (DB_BYTES) {
+  // Grow the database to the size asked for, 100,000 messages at a time.
+  MESSAGES = 0;
+  while (statSync(sqlitePath({ dataDir })).size < DB_BYTES) {
+    addMessages(100_000, MESSAGES);
+    MESSAGES += 100_000;
+  }
+} else addMessages(MESSAGES, 0);
+const dbBytes = statSync(sqlitePath({ dataDir })).size;
 addBlobs(BLOB_BYTES, 1);
 const ops = await generateIdentity('x25519');
 const escrow = await generateIdentity('x25519');
@@ -172,7 +185,7 @@ const ratio = (op: string, key: 'seconds' | 'opSeconds') => {
   const b = rows.find((r) => r.op === op && r.tool === 'restic')!;
   return a[key] / Math.max(b[key], 0.001);
 };
-console.log(`\ndata: ${(fullBytes / 1048576).toFixed(0)} MiB (${MESSAGES.toLocaleString()} messages + blobs); ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}\n`);
+console.log(`\ndata: ${(fullBytes / 1048576).toFixed(0)} MiB (${MESSAGES.toLocaleString()} messages, a ${(dbBytes / 1048576).toFixed(0)} MiB database, + blobs); ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}\n`);
 console.log(`consilium process start (node, no work): ${startup.seconds.toFixed(2)} s, ${Math.round(startup.maxRssMiB)} MiB RSS\n`);
 console.log('| operation | tool | wall s | operation s | MB/s (operation) | peak RSS MiB | stored MiB |');
 console.log('|---|---|---:|---:|---:|---:|---:|');
@@ -202,6 +215,7 @@ writeFileSync(
       bench: 'backup',
       quick: args.quick,
       messages: MESSAGES,
+      databaseBytes: dbBytes,
       blobBytes: BLOB_BYTES,
       dataBytes: fullBytes,
       machine: { cores: cpus().length, load: loadavg() },
