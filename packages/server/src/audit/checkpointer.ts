@@ -24,8 +24,13 @@ export async function checkpointLogs(db: Db, key: LogKey, now: Date): Promise<nu
   return heads.length;
 }
 
-/** Runs checkpointLogs every `everyMs` while the server runs (at least once a second while events arrive). */
-export function startCheckpointer(db: Db, key: LogKey, now: () => Date, onError: (err: unknown) => void, everyMs = 1000) {
+/**
+ * Runs checkpointLogs every `everyMs` while the server runs. The issue asks for a checkpoint at
+ * least every second while events arrive: a tick every half second keeps the gap under a second
+ * even when a tick runs late behind a long transaction (at 1,000 ms the bench saw 1.2 s gaps).
+ * A tick with nothing new to sign is one read.
+ */
+export function startCheckpointer(db: Db, key: LogKey, now: () => Date, onError: (err: unknown) => void, everyMs = 500) {
   // Stopping writes a last checkpoint, so nothing appended stays unsigned.
   return startPeriodic(() => checkpointLogs(db, key, now()), everyMs, onError, { finalRun: true });
 }
