@@ -22,6 +22,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import pg from 'pg';
 import { CompactRange, hashLeaf, openCheckpoint, verifyConsistency, verifyInclusion } from '@consilium/crypto';
 import { loadConfig } from '../../packages/server/src/config.js';
@@ -75,8 +77,17 @@ const stats = (ms: number[]) => {
   const s = [...ms].sort((a, b) => a - b);
   return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1)!, mean: s.reduce((x, y) => x + y, 0) / s.length };
 };
-const mark = (phase: string) => {
-  if (args.marks) process.stderr.write(`mark ${phase} ${process.hrtime.bigint() / 1000n}\n`);
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+/**
+ * The start of a phase: a full garbage collection first, so each phase starts from a collected
+ * heap and is not charged for the garbage of the one before (the 1M appends left enough that a
+ * major collection ran during the first hundred proofs after them).
+ */
+const phase = async (name: string) => {
+  collectGarbage();
+  await new Promise((resolve) => setImmediate(resolve));
+  if (args.marks) process.stderr.write(`mark ${name} ${process.hrtime.bigint() / 1000n}\n`);
 };
 /** Wall time and this process's CPU time (user + system) since `start`, in seconds. */
 const clock = () => ({ wall: performance.now(), cpu: process.cpuUsage() });
@@ -157,7 +168,7 @@ async function main() {
     let checkpointErrors = 0;
     const checkpointer = startCheckpointer(deps.db, deps.auditKey, () => new Date(), () => checkpointErrors++);
 
-    mark('single');
+    await phase('single');
     // (a1) One event per transaction, as an action records its entry, for --single-seconds, into
     // a log of its own (the batched phase below builds the big one).
     const singleOrg = randomUUID();
@@ -181,7 +192,7 @@ async function main() {
       transactionMs: stats(singleMs),
     };
 
-    mark('append');
+    await phase('append');
     // (a2) Appends in batches, one transaction each, with the checkpointer signing every second.
     const batchMs: number[] = [];
     let appended = 0;
@@ -231,7 +242,7 @@ async function main() {
       stoppedEarly,
     };
 
-    mark('index');
+    await phase('index');
     // (a3) The search index: appends above ran without the indexer (it follows after each commit,
     // on the same thread in a server); here it indexes the whole log, in its own chunks.
     const indexClock = clock();
@@ -246,7 +257,7 @@ async function main() {
       sustainedAppendAndIndexPerSecond: 1 / (1 / (appended / appendSeconds) + 1 / (indexed / indexTime.wallSeconds)),
     };
 
-    mark('proofs');
+    await phase('proofs');
     // (b) Proofs against the latest checkpoint, as clients ask for them, each a fresh read of the
     // tiles it needs (the cache keeps at most 2,048 tiles: a 1M log has 3,900 at level 0).
     await checkpointLogs(deps.db, deps.auditKey, new Date());
@@ -273,7 +284,7 @@ async function main() {
       consistencyMs.push(performance.now() - p0);
       consistencyProofs.push({ from, proof: p.proof.map(fromB64) });
     }
-    mark('proof-check');
+    await phase('proof-check');
     // Verify every consistency proof against old roots recomputed in one pass over the leaf hashes.
     const wanted = [...new Set(consistencyProofs.map((c) => c.from))].sort((x, y) => x - y);
     const oldRoots = new Map<number, Uint8Array>();
@@ -294,7 +305,7 @@ async function main() {
       consistencyVerified: `${consistencyOk}/${PROOFS}`,
     };
 
-    mark('verify');
+    await phase('verify');
     // (c) audit verify of the whole log.
     const verifyClock = clock();
     const report = await verifyLog(deps.db, deps.auditKey, logId);
@@ -315,7 +326,7 @@ async function main() {
       withIndex: { ok: withIndex.ok, problems: withIndex.problems.length, seconds: withIndexTime.wallSeconds, processCpuSeconds: withIndexTime.cpuSeconds },
     };
 
-    mark('cpu');
+    await phase('cpu');
     // (d) The CPU part of an append, without a database: canonical JSON, leaf hash, compact range.
     // Measured last: its 200,000 events and their copies left the heap in a state that slowed the
     // appends measured after it by a third (36k/s against 55-65k/s, same build, same machine).
@@ -355,7 +366,7 @@ async function main() {
     leaves.length = 0;
     hashes.length = 0;
 
-    mark('end');
+    await phase('end');
     const dbBytes = pgDb ? await pgDb.size() : ['', '-wal'].map((s) => sqlitePath(config) + s).filter(existsSync).reduce((n, f) => n + statSync(f).size, 0);
     results.database = { kind: deps.dbKind, bytes: dbBytes, bytesPerEntry: dbBytes / appended };
 
