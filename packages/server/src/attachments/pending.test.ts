@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encryptAttachment } from '@consilium/crypto';
+import { commitUpdate, encryptAttachment } from '@consilium/crypto';
 import { encodeMessageContent, type AttachmentDescriptor } from '@consilium/protocol';
 import type { Reply, TestClient, TestServer } from '../test-support/harness.js';
 import { expectError } from '../test-support/http.js';
@@ -197,6 +197,11 @@ describe('pending uploads are confirmed by the message that carries them', () =>
     expectError(await sendNaming(a1, direct, [mine], Array.from({ length: 11 }, () => randomBytes(32).toString('hex'))), 'VALIDATION_FAILED');
     expectError(await sendNaming(a1, direct, [mine], mine.blobId), 'VALIDATION_FAILED');
     expectError(await upload(a1.client, mine, direct, 'later'), 'VALIDATION_FAILED');
+    // A commit carries no attachments: a real MLS commit naming one is refused before it is relayed.
+    const epochBefore = Number((await server.deps.db.selectFrom('conversation').select('epoch').where('id', '=', direct).executeTakeFirstOrThrow()).epoch);
+    const commitNaming = await a1.commit(direct, (s) => commitUpdate(s), { attachmentIds: [mine.blobId] }, { rebase: false });
+    expectError(commitNaming.reply, 'VALIDATION_FAILED');
+    expect(Number((await server.deps.db.selectFrom('conversation').select('epoch').where('id', '=', direct).executeTakeFirstOrThrow()).epoch)).toBe(epochBefore);
     expect((await linksOf(mine.blobId)).map((l) => l.confirmed_at)).toEqual([null]);
 
     // Any member sending in the conversation confirms its links (only those who got the key know the id).

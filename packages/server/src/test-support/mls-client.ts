@@ -382,7 +382,7 @@ export class MlsDevice {
   async commit(
     conversationId: string,
     make: (state: GroupState) => Promise<CommitResult>,
-    routing: { addedDeviceIds?: string[]; removedDeviceIds?: string[] },
+    routing: { addedDeviceIds?: string[]; removedDeviceIds?: string[]; attachmentIds?: string[] },
     options: { rebase?: boolean; attempts?: number } = {},
   ): Promise<CommitOutcome> {
     const view = this.view(conversationId);
@@ -397,6 +397,7 @@ export class MlsDevice {
         ...(result.welcome && { welcome: b64(result.welcome) }),
         addedDeviceIds: routing.addedDeviceIds ?? [],
         removedDeviceIds: routing.removedDeviceIds ?? [],
+        ...(routing.attachmentIds && { attachmentIds: routing.attachmentIds }),
       });
       if (reply.status === 200) {
         view.state = confirmCommit(result.newState);
