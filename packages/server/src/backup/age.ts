@@ -20,7 +20,7 @@ const TAG = 16;
 export const CHUNK_CIPHERTEXT = CHUNK_PLAINTEXT + TAG;
 const PAYLOAD_NONCE = 16;
 /** age headers are small (a hybrid stanza is ~1.6 KB); refuse to scan further for the MAC line. */
-const MAX_HEADER = 64 * 1024;
+export const MAX_HEADER = 64 * 1024;
 
 export class AgeError extends Error {
   constructor(

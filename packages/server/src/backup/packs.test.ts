@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgeError, generateIdentity } from './age.js';
-import type { ManifestBody } from './manifest.js';
-import { checkObject } from './object.js';
-import { BLOCK_SIZE, PACK_BLOCKS, blockId, checkPackedLayout, packFile, restorePacked, restorePackedFile, type PackResult } from './packs.js';
+import type { ManifestBody, ManifestFile } from './manifest.js';
+import { checkObject, sealObject } from './object.js';
+import { BLOCK_SIZE, PACK_BLOCKS, blockId, checkPackedLayout, packFile, restoreObjectFile, restorePacked, restorePackedFile, type PackResult } from './packs.js';
 import { LocalTarget } from './target.js';
 
 const AGE = '/usr/bin/age';
@@ -17,6 +17,8 @@ let ops: { identity: string; recipient: string };
 let escrow: { identity: string; recipient: string };
 const dedupKey = randomBytes(32);
 const DB = 'db/consilium.sqlite';
+/** One ciphertext chunk: 64 KiB and its 16-byte tag. */
+const CHUNK = BLOCK_SIZE + 16;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'consilium-packs-'));
@@ -214,5 +216,73 @@ describe('database blocks in packs', () => {
     const keyFile = path.join(dir, 'escrow.key');
     writeFileSync(keyFile, escrow.identity + '\n', { mode: 0o600 });
     expect(execFileSync(AGE, ['-d', '-i', keyFile, packPath(r.packs[0]!.object)]).equals(data)).toBe(true);
+  });
+});
+
+describe('whole objects restored in pieces (restoreObjectFile)', () => {
+  const seal = async (data: Buffer, recipients = [ops.recipient, escrow.recipient]): Promise<ManifestFile> => {
+    // Pushed in odd-sized pieces: the chunking is the sealer's, not the caller's.
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < data.length; at += 100_003) pieces.push(data.subarray(at, at + 100_003));
+    const sealed = await sealObject(target, recipients, pieces, { deferSync: true });
+    return { path: 'blobs/ab/cd', kind: 'blob', ...sealed };
+  };
+  const restoreTo = async (file: ManifestFile, identity = ops.identity) => {
+    const dest = path.join(dir, `object-${randomBytes(4).toString('hex')}`);
+    await restoreObjectFile(target, file, [identity], dest);
+    return readFileSync(dest);
+  };
+
+  it('restores empty, short, chunk-aligned and multi-piece objects, as checkObject reads them', async () => {
+    for (const size of [0, 1, BLOCK_SIZE, 3 * BLOCK_SIZE + 5, 300 * BLOCK_SIZE, 300 * BLOCK_SIZE + 17]) {
+      const data = randomBytes(size);
+      const file = await seal(data);
+      expect((await restoreTo(file)).equals(data)).toBe(true);
+      expect(await checkObject(target, file, { identities: [escrow.identity] })).toEqual([]);
+    }
+  });
+
+  it('restores an object with a long header (post-quantum recipients, past the first 8 KiB)', async () => {
+    const pq = await Promise.all(Array.from({ length: 6 }, () => generateIdentity('mlkem768x25519')));
+    const data = randomBytes(2 * BLOCK_SIZE + 3);
+    const file = await seal(data, pq.map((k) => k.recipient));
+    const head = readFileSync(packPath(file.object)).subarray(0, 8192);
+    expect(head.includes('\n---')).toBe(false);
+    expect((await restoreTo(file, pq[5]!.identity)).equals(data)).toBe(true);
+  });
+
+  it('refuses a flipped bit, a cut, appended bytes, swapped chunks, another header, a missing object and a wrong identity', async () => {
+    const data = randomBytes(200 * BLOCK_SIZE + 99);
+    const file = await seal(data);
+    const p = packPath(file.object);
+    const good = readFileSync(p);
+    const tamper = async (bytes: Buffer, kind: string) => {
+      rmSync(p);
+      writeFileSync(p, bytes);
+      await expect(restoreTo(file)).rejects.toMatchObject({ kind });
+      rmSync(p);
+      writeFileSync(p, good);
+    };
+    const flipped = Buffer.from(good);
+    flipped[good.length - 70_000]! ^= 1;
+    await tamper(flipped, 'authentication');
+    await tamper(good.subarray(0, good.length - 1), 'truncated');
+    await tamper(Buffer.concat([good, Buffer.from('x')]), 'truncated');
+    const start = good.length - file.size - file.chunks.length * 16;
+    const swapped = Buffer.from(good);
+    good.copy(swapped, start, start + CHUNK, start + 2 * CHUNK);
+    good.copy(swapped, start + CHUNK, start, start + CHUNK);
+    await tamper(swapped, 'authentication');
+    // The same plaintext sealed again: a valid age file, but not the header the manifest pins.
+    const other = await seal(data);
+    await tamper(readFileSync(packPath(other.object)), 'header');
+    rmSync(p);
+    await expect(restoreTo(file)).rejects.toMatchObject({ kind: 'truncated' });
+    writeFileSync(p, good);
+    const stranger = await generateIdentity('x25519');
+    await expect(restoreTo(file, stranger.identity)).rejects.toMatchObject({ kind: 'no-identity' });
+    // A manifest whose plaintext hash differs (the object itself intact) is refused too.
+    await expect(restoreTo({ ...file, sha256: createHash('sha256').update('other').digest('hex') })).rejects.toMatchObject({ kind: 'authentication' });
+    expect((await restoreTo(file)).equals(data)).toBe(true);
   });
 });

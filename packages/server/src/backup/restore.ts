@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { NoteVerifier } from '@consilium/crypto';
 import { readChain, type ChainProblem } from './chain.js';
 import type { SignedManifest } from './manifest.js';
-import { checkObject, type ObjectProblem } from './object.js';
-import { checkPackedLayout, restorePackedFile } from './packs.js';
+import type { ObjectProblem } from './object.js';
+import { checkPackedLayout, restoreObjectFile, restorePackedFile } from './packs.js';
 import { AgeError } from './age.js';
 import { libpqEnv } from './snapshot.js';
 import type { BackupTarget } from './target.js';
@@ -67,9 +66,10 @@ function destination(toDir: string, filePath: string): string {
 }
 
 /**
- * Restores a snapshot into a fresh directory: each object is checked chunk by chunk against the
- * signed manifest and decrypted (age authenticates every chunk), then checked against its
- * plaintext SHA-256, written to a temporary name and moved into place. Any problem removes what
+ * Restores a snapshot into a fresh directory: each object's header is checked against the signed
+ * manifest, its chunks decrypted (age authenticates every chunk), the plaintext checked against its
+ * SHA-256, written to a temporary name and moved into place (packs.ts: restoreObjectFile,
+ * restorePackedFile). Any problem removes what
  * was written and throws: a restore either completes or leaves nothing behind.
  */
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
@@ -86,42 +86,23 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const packedPaths = new Set(packed.map((p) => p.path));
   await mkdir(toDir, { recursive: true, mode: 0o700 });
   let bytes = 0;
-  const restorePackedPath = async (file: (typeof packed)[number]) => {
-    const dest = destination(toDir, file.path);
+  // Each file is written to a temporary name and moved into place only once it is whole and
+  // authentic (AgeError otherwise); the caller removes the whole directory on any failure.
+  const restoreOne = async (filePath: string, size: number, write: (part: string) => Promise<void>) => {
+    const dest = destination(toDir, filePath);
     await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
     const part = `${dest}.part`;
     try {
-      await restorePackedFile(target, manifest.body, file, options.identities, part);
+      await write(part);
     } catch (err) {
-      if (err instanceof AgeError) throw new RestoreError(`cannot restore ${file.path}: ${err.message}`, [{ kind: err.kind === 'truncated' ? 'truncated' : err.kind === 'header' ? 'header' : 'decrypt', message: err.message }]);
+      if (err instanceof AgeError) throw new RestoreError(`cannot restore ${filePath}: ${err.message}`, [{ kind: err.kind === 'truncated' ? 'truncated' : err.kind === 'header' ? 'header' : 'decrypt', message: err.message }]);
       throw err;
     }
     await rename(part, dest);
-    bytes += file.size;
+    bytes += size;
   };
-  const restoreFile = async (file: SignedManifest['body']['files'][number]) => {
-    const dest = destination(toDir, file.path);
-    await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
-    const part = `${dest}.part`;
-    // A large write buffer: with the default 16 KiB every decrypted 64 KiB chunk waited for its write.
-    const out: WriteStream = createWriteStream(part, { flags: 'wx', mode: 0o600, highWaterMark: 4 * 1024 * 1024 });
-    await once(out, 'open');
-    let problems: ObjectProblem[];
-    try {
-      problems = await checkObject(target, file, {
-        identities: options.identities,
-        skipChunkHashes: true,
-        sink: async (p) => {
-          if (!out.write(p)) await once(out, 'drain');
-        },
-      });
-    } finally {
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    }
-    if (problems.length > 0) throw new RestoreError(`cannot restore ${file.path}: ${problems.map((p) => p.message).join('; ')}`, problems);
-    await rename(part, dest);
-    bytes += file.size;
-  };
+  const restorePackedPath = (file: (typeof packed)[number]) => restoreOne(file.path, file.size, (part) => restorePackedFile(target, manifest.body, file, options.identities, part));
+  const restoreFile = (file: SignedManifest['body']['files'][number]) => restoreOne(file.path, file.size, (part) => restoreObjectFile(target, file, options.identities, part));
   try {
     // Several files at once: one file's reads and writes (libuv's thread pool) overlap another's
     // decryption and hashing (the main thread). The first failure stops the others from starting.
