@@ -3,6 +3,7 @@ import { firePagesDue } from './paging.js';
 import { purgeExpiredCases } from './retention.js';
 import { deleteExpiredMessages } from '../retention/expiry.js';
 import { sweepOrphanBlobFiles, sweepPendingAttachments } from '../attachments/sweep.js';
+import { startPeriodic } from '../periodic.js';
 
 const PURGE_EVERY_TICKS = 60;
 /** Files without rows are looked for hourly (it lists the blob directory). */
@@ -15,12 +16,9 @@ const ORPHAN_FILES_EVERY_TICKS = 3600;
  * state is in the database, so a restarted server (or another node) picks up where this one was.
  */
 export function startCaseTimers(deps: Deps, onError: (err: unknown) => void, everyMs = 1000) {
-  let running = false;
   let ticks = 0;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
+  return startPeriodic(
+    async () => {
       const n = ticks++;
       await firePagesDue(deps);
       if (n % PURGE_EVERY_TICKS === 0) {
@@ -30,18 +28,8 @@ export function startCaseTimers(deps: Deps, onError: (err: unknown) => void, eve
       }
       // Offset from the minute's work, so the hourly listing does not add to that tick.
       if (n % ORPHAN_FILES_EVERY_TICKS === 30) await sweepOrphanBlobFiles(deps);
-    } catch (err) {
-      onError(err);
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void tick(), everyMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      while (running) await new Promise((r) => setTimeout(r, 10));
     },
-  };
+    everyMs,
+    onError,
+  );
 }
