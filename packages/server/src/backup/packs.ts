@@ -322,12 +322,29 @@ async function planPacked(target: BackupTarget, body: ManifestBody, packed: Pack
   return pieces;
 }
 
-/** One piece's ciphertext, whole (a range read where the target has one). */
+/**
+ * Buffers for pieces' ciphertext, used again once a piece is opened (its plaintext is in new
+ * buffers): 3 GB restored through fresh 8 MiB buffers kept V8's collector busy.
+ */
+const PIECE_BYTES = PIECE_BLOCKS * CHUNK_CIPHERTEXT;
+const sparePieceBuffers: Buffer[] = [];
+const MAX_SPARE = 8;
+/** The memory of the buffers made here: only those go back (never a buffer a stream handed us). */
+const ownPieceMemory = new WeakSet<ArrayBuffer>();
+const newPieceBuffer = () => {
+  const b = Buffer.allocUnsafeSlow(PIECE_BYTES);
+  ownPieceMemory.add(b.buffer as ArrayBuffer);
+  return b;
+};
+
+/** One piece's ciphertext, whole (a range read into a spare buffer where the target has one). */
 async function readPiece(target: BackupTarget, p: Piece): Promise<Buffer> {
   const length = p.end - p.start + 1;
   let data: Buffer;
-  if (target.readRange) data = await target.readRange(p.pack.object, p.start, length);
-  else {
+  if (target.readRange) {
+    const into = length <= PIECE_BYTES ? (sparePieceBuffers.pop() ?? newPieceBuffer()) : undefined;
+    data = await target.readRange(p.pack.object, p.start, length, into);
+  } else {
     const parts: Buffer[] = [];
     let got = 0;
     for await (const b of target.readObject(p.pack.object, { start: p.start, end: p.end })) {
@@ -338,6 +355,11 @@ async function readPiece(target: BackupTarget, p: Piece): Promise<Buffer> {
   }
   if (data.length !== length) throw new AgeError('truncated', `object ${p.pack.object} is shorter than the manifest says`);
   return data;
+}
+
+/** Gives a piece's buffer back once nothing refers to it any more. */
+function spare(data: Buffer): void {
+  if (ownPieceMemory.has(data.buffer as ArrayBuffer) && sparePieceBuffers.length < MAX_SPARE) sparePieceBuffers.push(Buffer.from(data.buffer, 0, PIECE_BYTES));
 }
 
 /**
@@ -397,6 +419,7 @@ async function openPieces(
         size += plain.length;
         out[j] = plain;
       }
+      spare(data);
       await sink(out, offset);
     }
   } finally {

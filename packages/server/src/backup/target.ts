@@ -31,9 +31,10 @@ export interface BackupTarget {
   readObject(object: string, range?: { start: number; end: number }): AsyncIterable<Buffer>;
   /**
    * Optional: `length` bytes of an object from `start` in one buffer (fewer if the object ends
-   * first). Restoring a packed file reads its pieces this way where a target has it.
+   * first), the start of `into` if given (at least `length` bytes). Restore reads its pieces
+   * this way where a target has it.
    */
-  readRange?(object: string, start: number, length: number): Promise<Buffer>;
+  readRange?(object: string, start: number, length: number, into?: Buffer): Promise<Buffer>;
   listObjects(): Promise<string[]>;
   /** Manifest file names, sorted. */
   listManifests(): Promise<string[]>;
@@ -134,10 +135,10 @@ export class LocalTarget implements BackupTarget {
     return createReadStream(this.objectPath(object), { highWaterMark: 1024 * 1024, ...range });
   }
 
-  async readRange(object: string, start: number, length: number): Promise<Buffer> {
+  async readRange(object: string, start: number, length: number, into?: Buffer): Promise<Buffer> {
     const fh = await open(this.objectPath(object), 'r');
     try {
-      const buf = Buffer.allocUnsafe(length);
+      const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
       let got = 0;
       while (got < length) {
         const { bytesRead } = await fh.read(buf, got, length - got, start + got);
