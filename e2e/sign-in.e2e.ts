@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generate } from 'otplib';
-import { PASSWORD, seedPerson, watchConsole, useE2e } from './support.js';
+import { PASSWORD, seedPerson, signInFirstTime, watchConsole, useE2e, WAIT } from './support.js';
 
 const e2e = useE2e();
 
@@ -42,6 +42,46 @@ describe('sign-in in Chromium', () => {
     await expect.poll(() => page.getByRole('link', { name: 'Admin' }).isVisible()).toBe(true);
 
     expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('an admin invites a colleague, who picks a name and password from the link and signs in with them', async () => {
+    await seedPerson(e2e.server, 'E2E Invite Hospital', 'admin@e2e-invite.test', 'admin');
+    const context = await e2e.browser.newContext();
+    const admin = await context.newPage();
+    const problems = watchConsole(admin);
+    await signInFirstTime(admin, e2e.server.origin, 'admin@e2e-invite.test');
+    await admin.getByRole('link', { name: 'Admin' }).click();
+    await admin.getByRole('link', { name: 'Invitations' }).click();
+    await admin.getByLabel('E-mail').fill('new.colleague@e2e-invite.test');
+    await admin.getByRole('button', { name: 'Create invitation' }).click();
+    const link = await admin.getByLabel('Invitation link').inputValue();
+    expect(link).toMatch(new RegExp(`^${e2e.server.origin}/#/invite/`));
+
+    // The invitee, in a browser of their own.
+    const inviteeContext = await e2e.browser.newContext();
+    const invitee = await inviteeContext.newPage();
+    const inviteeProblems = watchConsole(invitee);
+    await invitee.goto(link);
+    await invitee.getByLabel('Display name').fill('Dr New Colleague');
+    await invitee.getByLabel('Password', { exact: true }).fill('too short');
+    await invitee.getByLabel('Confirm password').fill('something else');
+    await invitee.getByRole('button', { name: 'Create account' }).click();
+    await invitee.getByText(/Use at least \d+ characters\./).waitFor(WAIT);
+    await invitee.getByText('The two passwords do not match.').waitFor(WAIT);
+    await invitee.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await invitee.getByLabel('Confirm password').fill(PASSWORD);
+    await invitee.getByRole('button', { name: 'Create account' }).click();
+    await invitee.getByText('Your account is ready. Sign in with your e-mail address and new password.').waitFor(WAIT);
+    expect(await invitee.getByLabel('E-mail').inputValue()).toBe('new.colleague@e2e-invite.test');
+    await invitee.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await invitee.getByRole('button', { name: 'Sign in' }).click();
+    // The organisation requires MFA: the new account is asked to set up an authenticator.
+    await invitee.getByTestId('totp-secret').waitFor(WAIT);
+
+    expect(problems).toEqual([]);
+    expect(inviteeProblems).toEqual([]);
+    await inviteeContext.close();
     await context.close();
   });
 

@@ -2,6 +2,7 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@consilium/protocol';
 import { AuthLayout } from '../auth/AuthLayout';
 import { ErrorAlert } from '../ui/ErrorAlert';
 import { PageHeading } from '../ui/PageHeading';
+import { TextField } from '../ui/fields';
 import type { Loaded } from '../ui/use-loaded';
 
 /**
@@ -39,4 +40,38 @@ export function newPasswordProblems(password: string, confirmation: string): { p
     ...(password.length > PASSWORD_MAX_LENGTH && { password: `Use at most ${PASSWORD_MAX_LENGTH} characters.` }),
     ...(confirmation !== password && { confirmation: 'The two passwords do not match.' }),
   };
+}
+
+/** The new password and its confirmation, as both invitation forms ask for them. */
+export function NewPasswordFields(props: {
+  password: string;
+  confirmation: string;
+  onPassword: (value: string) => void;
+  onConfirmation: (value: string) => void;
+  problems: { password?: string; confirmation?: string };
+  hint?: string;
+}) {
+  return (
+    <>
+      <TextField
+        label="Password"
+        type="password"
+        name="new-password"
+        autoComplete="new-password"
+        value={props.password}
+        onChange={(e) => props.onPassword(e.target.value)}
+        error={props.problems.password}
+        hint={props.hint ?? `At least ${PASSWORD_MIN_LENGTH} characters.`}
+      />
+      <TextField
+        label="Confirm password"
+        type="password"
+        name="confirm-password"
+        autoComplete="new-password"
+        value={props.confirmation}
+        onChange={(e) => props.onConfirmation(e.target.value)}
+        error={props.problems.confirmation}
+      />
+    </>
+  );
 }

@@ -9,7 +9,7 @@ import { formatDateTime } from '../ui/format';
 import { roleLabels } from '../ui/labels';
 import { useAction } from '../ui/use-action';
 import { useLoaded } from '../ui/use-loaded';
-import { InvitationNotReady, newPasswordProblems } from './InvitationScreens';
+import { InvitationNotReady, NewPasswordFields, newPasswordProblems } from './InvitationScreens';
 
 interface InvitePageProps {
   token: string;
@@ -80,24 +80,13 @@ export function InvitePage({ token, onAccepted }: InvitePageProps) {
           onChange={(e) => setDisplayName(e.target.value)}
           error={problems.displayName}
         />
-        <TextField
-          label="Password"
-          type="password"
-          name="new-password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={problems.password}
+        <NewPasswordFields
+          password={password}
+          confirmation={confirmation}
+          onPassword={setPassword}
+          onConfirmation={setConfirmation}
+          problems={problems}
           hint={`At least ${PASSWORD_MIN_LENGTH} characters. A few unrelated words make a strong password that is easy to type.`}
-        />
-        <TextField
-          label="Confirm password"
-          type="password"
-          name="confirm-password"
-          autoComplete="new-password"
-          value={confirmation}
-          onChange={(e) => setConfirmation(e.target.value)}
-          error={problems.confirmation}
         />
         <ErrorAlert error={action.error} />
         <button type="submit" className="button button-primary button-block" disabled={action.pending}>

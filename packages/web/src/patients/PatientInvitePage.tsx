@@ -1,5 +1,4 @@
 import { useCallback, useState, type FormEvent } from 'react';
-import { PASSWORD_MIN_LENGTH } from '@consilium/protocol';
 import { acceptPatientInvite, previewPatientInvite } from '../api/patients';
 import { AuthLayout } from '../auth/AuthLayout';
 import { ErrorAlert } from '../ui/ErrorAlert';
@@ -8,7 +7,7 @@ import { TextField } from '../ui/fields';
 import { formatDateTime } from '../ui/format';
 import { useAction } from '../ui/use-action';
 import { useLoaded } from '../ui/use-loaded';
-import { InvitationNotReady, newPasswordProblems } from '../invite/InvitationScreens';
+import { InvitationNotReady, NewPasswordFields, newPasswordProblems } from '../invite/InvitationScreens';
 
 type Problems = Partial<Record<'code' | 'email' | 'displayName' | 'password' | 'confirmation', string>>;
 
@@ -59,17 +58,7 @@ export function PatientInvitePage({ token, onAccepted }: { token: string; onAcce
         <TextField label="Code from your care team" inputMode="numeric" autoComplete="one-time-code" maxLength={6} autoFocus value={code} onChange={(e) => setCode(e.target.value)} error={problems.code} />
         <TextField label="E-mail" type="email" name="username" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={problems.email} />
         <TextField label="Your name" name="name" autoComplete="name" maxLength={120} value={displayName} onChange={(e) => setDisplayName(e.target.value)} error={problems.displayName} />
-        <TextField
-          label="Password"
-          type="password"
-          name="new-password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={problems.password}
-          hint={`At least ${PASSWORD_MIN_LENGTH} characters.`}
-        />
-        <TextField label="Confirm password" type="password" name="confirm-password" autoComplete="new-password" value={confirmation} onChange={(e) => setConfirmation(e.target.value)} error={problems.confirmation} />
+        <NewPasswordFields password={password} confirmation={confirmation} onPassword={setPassword} onConfirmation={setConfirmation} problems={problems} />
         <ErrorAlert error={action.error} />
         <button type="submit" className="button button-primary button-block" disabled={action.pending}>
           {action.pending ? 'Creating your account…' : 'Create account'}
