@@ -61,7 +61,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  if (!whyNot) execFileSync('umount', [mountPoint]);
+  if (!whyNot) {
+    try {
+      execFileSync('umount', [mountPoint], { stdio: 'pipe' });
+    } catch {
+      // Still busy (a file held open by a failed run): detach it now, freed when released.
+      execFileSync('umount', ['-l', mountPoint], { stdio: 'pipe' });
+    }
+  }
   rmSync(scratch, { recursive: true, force: true });
 });
 
