@@ -9,6 +9,7 @@ import type { ManifestBody, ManifestFile } from './manifest.js';
 import { checkObject, sealObject } from './object.js';
 import { BLOCK_SIZE, PACK_BLOCKS, blockId, checkPackedLayout, packFile, restoreObjectFile, restorePacked, restorePackedFile, type PackResult } from './packs.js';
 import { LocalTarget } from './target.js';
+import { hashFileInWorker } from './file-hash.js';
 
 const AGE = '/usr/bin/age';
 let dir: string;
@@ -183,6 +184,21 @@ describe('database blocks in packs', () => {
     rmSync(p);
     expect((await checkObject(target, entry)).map((x) => x.kind)).toEqual(['missing']);
     put(good);
+  });
+
+  it('hashes the whole file on a worker thread, the same as on this one', async () => {
+    const data = Buffer.concat([randomBytes(9 * 1024 * 1024 + 5), Buffer.alloc(BLOCK_SIZE)]);
+    const file = path.join(dir, `db-${randomBytes(4).toString('hex')}`);
+    writeFileSync(file, data);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    const options = { path: DB, dedupKey, previous: null, deferSync: true };
+    const inWorker = await packFile(target, [ops.recipient, escrow.recipient], file, options);
+    const here = await packFile(target, [ops.recipient, escrow.recipient], file, { ...options, hashInThisThread: true });
+    expect(inWorker.packed.sha256).toBe(sha256);
+    expect(here.packed.sha256).toBe(sha256);
+    expect(await hashFileInWorker(file, data.length).digest()).toBe(sha256);
+    await expect(hashFileInWorker(file, data.length - 1).digest()).rejects.toThrow(/bytes when hashed/);
+    await expect(hashFileInWorker(path.join(dir, 'no-such-file'), 1).digest()).rejects.toThrow();
   });
 
   it('restores to a file, and reports damage', async () => {

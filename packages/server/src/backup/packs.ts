@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { AgeError, CHUNK_CIPHERTEXT, CHUNK_PLAINTEXT, MAX_HEADER, headerLength, openChunk, payloadKey, unwrapFileKey } from './age.js';
 import type { ManifestBody, ManifestFile, PackedFile } from './manifest.js';
 import { ObjectSealer } from './object.js';
+import { hashFileInWorker, type FileHash } from './file-hash.js';
 import type { BackupTarget } from './target.js';
 
 /**
@@ -59,7 +60,15 @@ export async function packFile(
   target: BackupTarget,
   recipients: readonly string[],
   file: string,
-  options: { path: string; dedupKey: Buffer; previous: ManifestBody | null; deferSync?: boolean; onPack?: (pack: ManifestFile) => void | Promise<void> },
+  options: {
+    path: string;
+    dedupKey: Buffer;
+    previous: ManifestBody | null;
+    deferSync?: boolean;
+    onPack?: (pack: ManifestFile) => void | Promise<void>;
+    /** Hash the whole file in this thread instead of a worker thread (tests compare the two). */
+    hashInThisThread?: boolean;
+  },
 ): Promise<PackResult> {
   // Blocks the previous snapshot holds, by keyed id; a pack counts only if its object is still there.
   const prevPacks = new Map<string, ManifestFile>();
@@ -108,20 +117,24 @@ export async function packFile(
     return ref;
   };
 
+  let wholeHash: FileHash | null = null;
   const fh = await open(file, 'r');
   try {
     const size = (await fh.stat()).size;
     const n = blockCount(size);
     const refs: Ref[] = new Array(n);
     const ids: string[] = new Array(n);
-    const whole = createHash('sha256');
+    // The whole file's SHA-256 (restore checks it) on another thread while this one names and
+    // stores the blocks; here if a thread cannot be had.
+    wholeHash = options.hashInThisThread ? null : startHash(file, size);
+    const whole = wholeHash ? null : createHash('sha256');
     let reusedBlocks = 0;
-    // 1. One pass over the file: hash it, and store each block not found in this run or the last snapshot.
+    // 1. One pass over the file: name each block, and store it unless this run or the last snapshot has it.
     let pending = readSlice(fh, 0, size);
     for (let first = 0; first < n; first += READ_BLOCKS) {
       const slice = await pending;
       if (first + READ_BLOCKS < n) pending = readSlice(fh, first + READ_BLOCKS, size);
-      whole.update(slice);
+      whole?.update(slice);
       for (let i = first, at = 0; at < slice.length; i++, at += BLOCK_SIZE) {
         const block = slice.subarray(at, at + BLOCK_SIZE);
         const id = blockId(options.dedupKey, block);
@@ -160,9 +173,10 @@ export async function packFile(
         packs.push(newPacks.get(r.pack) ?? prevPacks.get(r.pack)!);
       }
     }
+    const sha256 = whole ? whole.digest('hex') : await wholeHash!.digest();
     return {
       packs,
-      packed: { path: options.path, size, sha256: whole.digest('hex'), blockSize: BLOCK_SIZE, runs },
+      packed: { path: options.path, size, sha256, blockSize: BLOCK_SIZE, runs },
       written,
       bytesWritten,
       blocks: n,
@@ -170,9 +184,18 @@ export async function packFile(
     };
   } catch (err) {
     await (sealer as ObjectSealer | null)?.abort();
+    await (wholeHash as FileHash | null)?.cancel();
     throw err;
   } finally {
     await fh.close();
+  }
+}
+
+function startHash(file: string, size: number): FileHash | null {
+  try {
+    return hashFileInWorker(file, size);
+  } catch {
+    return null;
   }
 }
 
