@@ -31,7 +31,7 @@ export interface RestoreOptions {
   toDir: string;
   /** PostgreSQL snapshots: a fresh, empty database to restore into. */
   databaseUrl?: string;
-  /** Files restored at once (default 2, one per core here). */
+  /** Files restored at once (default 3). */
   lanes?: number;
 }
 
@@ -44,8 +44,13 @@ export interface RestoreResult {
   chainProblems: ChainProblem[];
 }
 
-/** Files restored at once. */
-const RESTORE_LANES = 2;
+/**
+ * Files restored at once: small files spend most of their time waiting on the thread pool (open,
+ * header, read, write, close, rename), so more of them in flight keep both cores busy. Restoring
+ * 3 GB (1,000 blobs and a 0.8 GiB database) on the loaded 2-core machine: 2 lanes 12.6-16.0 s,
+ * 3 lanes 8.3-11.1 s (peak RSS 236 MiB), 4 lanes 9.5-9.7 s (262 MiB).
+ */
+const RESTORE_LANES = 3;
 
 export function pickSnapshot(manifests: readonly SignedManifest[], which: string): SignedManifest {
   if (manifests.length === 0) throw new RestoreError('the target holds no snapshot whose signature verifies');
