@@ -59,6 +59,7 @@ export const auditEventTypes = [
   'phishing.campaign_unshared',
   'phishing.template_created',
   'phishing.template_updated',
+  'phishing.template_deleted',
   'conversation.expiry_changed',
   'message.recalled',
   'message.expired',

@@ -17,6 +17,7 @@ let admin: TestClient;
 let outsider: TestClient;
 let templateId: string;
 let adminSecret: string;
+let outsiderSecret: string;
 
 const base = '/api/v1/phishing';
 const HOSTILE_HTML = `<p onclick="steal()" style="background:url(https://evil.test/x)">Hello {{firstName}},</p>
@@ -51,7 +52,9 @@ beforeAll(async () => {
   const signed = await signIn(server, org.admin.email);
   admin = signed.client;
   adminSecret = signed.totpSecret;
-  outsider = (await signIn(server, other.admin.email)).client;
+  const signedOutsider = await signIn(server, other.admin.email);
+  outsider = signedOutsider.client;
+  outsiderSecret = signedOutsider.totpSecret;
 });
 afterAll(async () => {
   await server?.stop();
@@ -137,5 +140,44 @@ describe('custom templates', () => {
     // The clock moved past the idle logoff: sign in again.
     admin = (await signIn(server, org.admin.email, adminSecret)).client;
     expect((await admin.get(`${base}/campaigns/${c.body.id}`)).body.templateName).toBe('Roster swap request');
+  });
+
+  it('deletes a custom template: audited, gone for new campaigns, kept by the campaigns made with it; built-in and other organisations\' refused', async () => {
+    const made = await admin.post(`${base}/templates`, body({ name: 'Short-lived drill' }));
+    expect(made.status).toBe(200);
+    const id = made.body.id as string;
+    const now = server.clock.now().getTime();
+    const campaign = await admin.post(`${base}/campaigns`, {
+      name: 'Drill with a template about to go',
+      templateId: id,
+      target: { everyone: true },
+      window: { start: new Date(now).toISOString(), end: new Date(now + 3600_000).toISOString() },
+      businessHours: { startHour: 0, endHour: 24, timeZone: 'UTC', weekdaysOnly: false },
+      senderDomain: 'roster-portal.test',
+    });
+    expect(campaign.status).toBe(200);
+
+    // The earlier test moved the clock past the idle logoff.
+    outsider = (await signIn(server, other.admin.email, outsiderSecret)).client;
+    expect((await outsider.delete(`${base}/templates/${id}`)).status).toBe(404);
+    const builtIn = await admin.delete(`${base}/templates/ehr-password-expiry`);
+    expect([builtIn.status, builtIn.body.error.code]).toEqual([403, 'FORBIDDEN']);
+
+    expect((await admin.delete(`${base}/templates/${id}`)).body).toEqual({ ok: true });
+    expect((await auditEntries(server, org.id)).at(-1)).toMatchObject({ type: 'phishing.template_deleted', action: 'D', entity: { type: 'phishing_template', id }, detail: { name: 'Short-lived drill' } });
+    expect((await admin.get(`${base}/templates/${id}`)).status).toBe(404);
+    expect((await admin.get(`${base}/templates`)).body.templates.map((t: { id: string }) => t.id)).not.toContain(id);
+    expect((await admin.delete(`${base}/templates/${id}`)).status).toBe(404);
+    // The campaign keeps its copy.
+    expect((await admin.get(`${base}/campaigns/${campaign.body.id}`)).body).toMatchObject({ templateName: 'Short-lived drill' });
+    const again = await admin.post(`${base}/campaigns`, {
+      name: 'After the deletion',
+      templateId: id,
+      target: { everyone: true },
+      window: { start: new Date(now).toISOString(), end: new Date(now + 3600_000).toISOString() },
+      businessHours: { startHour: 0, endHour: 24, timeZone: 'UTC', weekdaysOnly: false },
+      senderDomain: 'roster-portal.test',
+    });
+    expect([again.status, again.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
   });
 });

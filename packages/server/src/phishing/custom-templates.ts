@@ -93,3 +93,18 @@ export async function updateTemplate(deps: Deps, actor: Actor, organisationId: s
   });
   return t;
 }
+
+/**
+ * Deletes a custom template. Campaigns made with it keep their own copy (taken when each was
+ * created), so their mails, results and lessons are unchanged; new campaigns can no longer pick it.
+ */
+export async function deleteTemplate(deps: Deps, actor: Actor, organisationId: string, id: string): Promise<void> {
+  if (findTemplate(id)) throw new ConsiliumError('FORBIDDEN', 'built-in templates cannot be deleted');
+  await inTransaction(deps, async (tx) => {
+    const row = await tx.db.selectFrom('phishing_template').select('body').where('organisation_id', '=', organisationId).where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('template');
+    await tx.db.deleteFrom('phishing_template').where('organisation_id', '=', organisationId).where('id', '=', id).execute();
+    const { name } = JSON.parse(row.body) as PhishTemplate;
+    await recordAudit(tx, auditEvent(tx, actor, 'phishing.template_deleted', 'D', { entity: { type: 'phishing_template', id }, detail: { name } }));
+  });
+}

@@ -15,6 +15,7 @@ import {
   MAX_EML_BYTES,
   MailCheckBody,
   MailCheckResult,
+  Ok,
   OrgPhishingOverview,
   PhishTemplate,
   PhishTemplateList,
@@ -77,6 +78,14 @@ export async function phishingRoutes(app: ZodApp, deps: Deps): Promise<void> {
     `${base}/templates/:templateId`,
     { config: { access: 'auditor' }, schema: { tags, params: TemplateIdParams, body: TemplateBody, response: { 200: PhishTemplate, ...errorResponses } } },
     async (request) => customTemplates.updateTemplate(deps, actorOf(request), org(request), request.params.templateId, request.body),
+  );
+  app.delete(
+    `${base}/templates/:templateId`,
+    { config: { access: 'auditor' }, schema: { tags, params: TemplateIdParams, response: { 200: Ok, ...errorResponses } } },
+    async (request) => {
+      await customTemplates.deleteTemplate(deps, actorOf(request), org(request), request.params.templateId);
+      return { ok: true as const };
+    },
   );
 
   app.get(`${base}/settings`, { config: { access: 'auditor' }, schema: { tags, response: { 200: PhishingSettings, ...errorResponses } } }, async (request) =>

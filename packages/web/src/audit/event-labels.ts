@@ -43,6 +43,7 @@ export const eventLabels: Record<AuditEventType, string> = {
   'phishing.campaign_unshared': 'Phishing campaign sharing revoked',
   'phishing.template_created': 'Phishing template created',
   'phishing.template_updated': 'Phishing template edited',
+  'phishing.template_deleted': 'Phishing template deleted',
   'backup.created': 'Backup taken',
   'backup.failed': 'Backup failed',
   'backup.verified': 'Backups verified',

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { PhishCue, PhishTemplate, PhishTemplateSummary, PremiseAlignment, TemplateBody } from '@consilium/protocol';
-import { createTemplate, getTemplate, listTemplates, updateTemplate } from './api';
+import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { createTemplate, deleteTemplate, getTemplate, listTemplates, updateTemplate } from './api';
 
 const PREMISE: [keyof PremiseAlignment, string][] = [
   ['mimicsWorkplaceProcess', 'Mimics a workplace process'],
@@ -54,6 +55,7 @@ export function TemplateEditor({ onSaved, onError }: { onSaved: () => void; onEr
   const [b, setB] = useState<TemplateBody>(empty);
   const [cues, setCues] = useState('');
   const [saved, setSaved] = useState<PhishTemplate | null>(null);
+  const [deleting, setDeleting] = useState(false);
   const refresh = () => listTemplates().then((r) => setCustom(r.templates.filter((t) => t.custom)), onError);
   useEffect(() => {
     void refresh();
@@ -141,10 +143,35 @@ export function TemplateEditor({ onSaved, onError }: { onSaved: () => void; onEr
         <label className="field">
           Landing page title <input value={b.landing.title} onChange={(e) => set('landing', { ...b.landing, title: e.target.value })} required />
         </label>
-        <button type="submit" className="button button-small">
-          {editing ? 'Save template' : 'Create template'}
-        </button>
+        <div className="button-row">
+          <button type="submit" className="button button-small">
+            {editing ? 'Save template' : 'Create template'}
+          </button>
+          {editing && (
+            <button type="button" className="button button-small button-secondary" onClick={() => setDeleting(true)}>
+              Delete template
+            </button>
+          )}
+        </div>
       </form>
+      {deleting && (
+        <ConfirmDialog
+          title="Delete this template?"
+          confirmLabel="Delete template"
+          onConfirm={async () => {
+            await deleteTemplate(editing);
+            load('');
+            await refresh();
+            onSaved();
+          }}
+          onClose={() => setDeleting(false)}
+        >
+          <p>
+            “{b.name}” can no longer be picked for new campaigns. Campaigns made with it keep their own copy: their mails, results and lessons do not
+            change.
+          </p>
+        </ConfirmDialog>
+      )}
       {saved && (
         <section aria-label="Template preview">
           <p role="status">

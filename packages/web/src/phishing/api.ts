@@ -42,3 +42,4 @@ export const unshareCampaign = (id: string, accountId: string) => http.delete<Ca
 export const getTemplate = (id: string) => http.get<PhishTemplate>(`/phishing/templates/${segment(id)}`);
 export const createTemplate = (body: TemplateBody) => http.post<PhishTemplate>('/phishing/templates', body);
 export const updateTemplate = (id: string, body: TemplateBody) => http.put<PhishTemplate>(`/phishing/templates/${segment(id)}`, body);
+export const deleteTemplate = (id: string) => http.delete<{ ok: true }>(`/phishing/templates/${segment(id)}`);
