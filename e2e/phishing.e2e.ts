@@ -154,6 +154,11 @@ describe('phishing drill in Chromium', () => {
     await officer.frameLocator('iframe[title="Template preview"]').getByText('pickup page').waitFor(WAIT);
     // The campaign form lists the new template.
     expect(await officer.getByLabel('Template').locator('option', { hasText: 'Locker key pickup' }).count()).toBe(1);
+    // Deleted after a confirmation: gone from the editor and from the campaign form.
+    await editor.getByRole('button', { name: 'Delete template' }).click();
+    await officer.getByRole('dialog').getByRole('button', { name: 'Delete template' }).click();
+    await expect.poll(() => officer.getByLabel('Template').locator('option', { hasText: 'Locker key pickup' }).count()).toBe(0);
+    expect(await editor.getByLabel('Editing').locator('option', { hasText: 'Locker key pickup' }).count()).toBe(0);
 
     expect(problems.flat()).toEqual([]);
   });
