@@ -52,3 +52,62 @@ export function hashFileInWorker(file: string, size: number): FileHash {
     },
   };
 }
+
+const FOLLOW_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { openSync, readSync, closeSync } = require('node:fs');
+const h = createHash('sha256');
+const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+const fd = openSync(workerData.file, 'r');
+let at = 0;
+let upTo = 0;
+parentPort.on('message', (m) => {
+  upTo = Math.max(upTo, m.upTo);
+  while (at < upTo) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, upTo - at), at);
+    if (n === 0) break;
+    h.update(buf.subarray(0, n));
+    at += n;
+  }
+  if (m.end) {
+    closeSync(fd);
+    parentPort.postMessage({ bytes: at, sha256: h.digest('hex') });
+  }
+});
+`;
+
+export interface FileFollower {
+  /** The first `bytes` bytes of the file are written: hash up to there. */
+  advance(bytes: number): void;
+  /** The file is `size` bytes and complete: its SHA-256 (hex); rejects if fewer bytes were read. */
+  finish(size: number): Promise<string>;
+  cancel(): Promise<void>;
+}
+
+/**
+ * SHA-256 of a file that is being written, on a worker thread that reads each part once the
+ * writer says it is written (restore of a large packed file: this thread opens and writes the
+ * chunks, the worker hashes what is on disk behind it). For a file only this process writes.
+ */
+export function followFileInWorker(file: string): FileFollower {
+  const worker = new Worker(FOLLOW_SOURCE, { eval: true, workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 16 } });
+  let expected = -1;
+  const result = new Promise<string>((resolve, reject) => {
+    worker.once('message', (m: { bytes: number; sha256: string }) => (m.bytes === expected ? resolve(m.sha256) : reject(new Error(`read ${m.bytes} bytes of the restored file, not ${expected}`))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the hashing thread exited (${code}) before it answered`)));
+  });
+  result.catch(() => {});
+  return {
+    advance: (bytes) => worker.postMessage({ upTo: bytes }),
+    finish: (size) => {
+      expected = size;
+      worker.postMessage({ upTo: size, end: true });
+      return result.finally(() => void worker.terminate());
+    },
+    cancel: async () => {
+      await worker.terminate();
+    },
+  };
+}

@@ -201,6 +201,27 @@ describe('database blocks in packs', () => {
     await expect(hashFileInWorker(path.join(dir, 'no-such-file'), 1).digest()).rejects.toThrow();
   });
 
+  it('restores a large file with its SHA-256 taken on a worker thread from what was written, and refuses a wrong one', async () => {
+    // 40 MiB: past the size from which the written file is hashed on a worker thread.
+    const data = Buffer.concat([randomBytes(40 * 1024 * 1024), randomBytes(12345)]);
+    const r = await pack(data, null);
+    const body = bodyOf(r);
+    const dest = path.join(dir, `large-${randomBytes(4).toString('hex')}`);
+    await restorePackedFile(target, body, r.packed, [ops.identity], dest);
+    expect(createHash('sha256').update(readFileSync(dest)).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    const wrong = { ...r.packed, sha256: createHash('sha256').update('not this file').digest('hex') };
+    await expect(restorePackedFile(target, { ...body, packed: [wrong] } as ManifestBody, wrong, [ops.identity], `${dest}-wrong`)).rejects.toMatchObject({ kind: 'authentication' });
+    const p = packPath(r.written[1]!);
+    const good = readFileSync(p);
+    const bad = Buffer.from(good);
+    bad[5000]! ^= 1;
+    rmSync(p);
+    writeFileSync(p, bad);
+    await expect(restorePackedFile(target, body, r.packed, [ops.identity], `${dest}-bad`)).rejects.toBeInstanceOf(AgeError);
+    rmSync(p);
+    writeFileSync(p, good);
+  });
+
   it('restores to a file, and reports damage', async () => {
     const data = Buffer.concat([randomBytes(70 * BLOCK_SIZE), Buffer.alloc(10 * BLOCK_SIZE), randomBytes(1000)]);
     const first = await pack(data, null);
