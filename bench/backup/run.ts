@@ -3,7 +3,8 @@
  * online SQLite snapshot) side by side with restic (Debian's package, symmetric repository key)
  * on the same data: full backup, incremental backup after a 1% change, and restore of the latest
  * snapshot. Each operation runs in its own process under /usr/bin/time, so wall time and peak RSS
- * are measured the same way for both.
+ * are measured the same way for both, after a `sync` so that neither pays for writing back what
+ * was written before it.
  *
  *   flock /tmp/consilium-build.lock npm run build
  *   npx tsx bench/backup/run.ts [--quick] [--messages 1000000] [--blob-mib 2048] [--db-gib G] [--keep]
@@ -112,6 +113,9 @@ interface Measured {
 }
 
 function timed(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.env): Measured {
+  // Data written just before (the generated set, the other tool's repository) is flushed first,
+  // so its writeback is not charged to whichever tool runs next.
+  execFileSync('sync');
   const timeFile = path.join(work, 'time.out');
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', timeFile, cmd, ...cmdArgs], { env, cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`${cmd} ${cmdArgs.join(' ')} failed (${r.status}): ${r.stderr}`);
