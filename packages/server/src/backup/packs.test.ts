@@ -9,7 +9,7 @@ import type { ManifestBody, ManifestFile } from './manifest.js';
 import { checkObject, sealObject } from './object.js';
 import { BLOCK_SIZE, PACK_BLOCKS, blockId, checkPackedLayout, packFile, restoreObjectFile, restorePacked, restorePackedFile, type PackResult } from './packs.js';
 import { LocalTarget } from './target.js';
-import { hashFileInWorker } from './file-hash.js';
+import { FollowerPool, hashFileInWorker } from './file-hash.js';
 
 const AGE = '/usr/bin/age';
 let dir: string;
@@ -276,6 +276,33 @@ describe('whole objects restored in pieces (restoreObjectFile)', () => {
       const file = await seal(data);
       expect((await restoreTo(file)).equals(data)).toBe(true);
       expect(await checkObject(target, file, { identities: [escrow.identity] })).toEqual([]);
+    }
+  });
+
+  it('with a pool of hashing threads: files hashed from what was written, a wrong SHA-256 refused', async () => {
+    const pool = new FollowerPool();
+    try {
+      const data = randomBytes(20 * BLOCK_SIZE + 3);
+      const file = await seal(data);
+      for (let i = 0; i < 3; i++) {
+        const dest = path.join(dir, `pooled-${randomBytes(4).toString('hex')}`);
+        await restoreObjectFile(target, file, [ops.identity], dest, pool);
+        expect(readFileSync(dest).equals(data)).toBe(true);
+      }
+      const wrong = { ...file, sha256: createHash('sha256').update('other').digest('hex') };
+      await expect(restoreObjectFile(target, wrong, [ops.identity], path.join(dir, `pooled-wrong-${randomBytes(4).toString('hex')}`), pool)).rejects.toMatchObject({ kind: 'authentication' });
+      const packedData = randomBytes(300 * BLOCK_SIZE + 5);
+      const r = await pack(packedData, null);
+      const dest = path.join(dir, `pooled-packed-${randomBytes(4).toString('hex')}`);
+      await restorePackedFile(target, bodyOf(r), r.packed, [ops.identity], dest, pool);
+      expect(readFileSync(dest).equals(packedData)).toBe(true);
+      const wrongPacked = { ...r.packed, sha256: wrong.sha256 };
+      await expect(restorePackedFile(target, { ...bodyOf(r), packed: [wrongPacked] } as ManifestBody, wrongPacked, [ops.identity], `${dest}-wrong`, pool)).rejects.toMatchObject({ kind: 'authentication' });
+      // The pool still answers after refusing.
+      await restoreObjectFile(target, file, [ops.identity], `${dest}-again`, pool);
+      expect(readFileSync(`${dest}-again`).equals(data)).toBe(true);
+    } finally {
+      await pool.close();
     }
   });
 

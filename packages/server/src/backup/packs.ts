@@ -3,7 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { AgeError, CHUNK_CIPHERTEXT, CHUNK_PLAINTEXT, MAX_HEADER, headerLength, openChunk, payloadKey, unwrapFileKey } from './age.js';
 import type { ManifestBody, ManifestFile, PackedFile } from './manifest.js';
 import { ObjectSealer } from './object.js';
-import { followFileInWorker, hashFileInWorker, type FileFollower, type FileHash } from './file-hash.js';
+import { followFileInWorker, hashFileInWorker, type FileFollower, type FileHash, type FollowerPool } from './file-hash.js';
 import type { BackupTarget } from './target.js';
 
 /**
@@ -463,7 +463,7 @@ async function openPieces(
  * the manifest says (no cut, nothing appended). Throws AgeError; `dest` may then hold a partial
  * file for the caller to remove.
  */
-export async function restoreObjectFile(target: BackupTarget, file: ManifestFile, identities: readonly string[], dest: string): Promise<void> {
+export async function restoreObjectFile(target: BackupTarget, file: ManifestFile, identities: readonly string[], dest: string, followers?: FollowerPool): Promise<void> {
   const stored = await target.objectSize(file.object);
   if (stored === null) throw new AgeError('truncated', `${file.path}: object ${file.object} is missing`);
   if (stored !== file.encryptedSize) throw new AgeError('truncated', `${file.path}: object is ${stored} bytes, the manifest says ${file.encryptedSize}`);
@@ -480,7 +480,12 @@ export async function restoreObjectFile(target: BackupTarget, file: ManifestFile
     const c = Math.min(PIECE_BLOCKS, n - f);
     pieces.push({ pack: file, key, first: f, count: c, start: dataStart + f * CHUNK_CIPHERTEXT, end: Math.min(file.encryptedSize, dataStart + (f + c) * CHUNK_CIPHERTEXT) - 1 });
   }
-  await writePieces(dest, (sink) => openPieces(target, pieces, file, sink));
+  const follow = followers && file.size >= FOLLOW_OBJECT_MIN_BYTES ? (f: string) => followers.follow(f) : null;
+  try {
+    await writeChecked(dest, file, follow, (sink, elsewhere) => openPieces(target, pieces, file, sink, elsewhere));
+  } finally {
+    key.fill(0);
+  }
 }
 
 /** Writes of a restored packed file in flight at once (positioned, so their order does not matter). */
@@ -494,21 +499,35 @@ const WRITES_IN_FLIGHT = 3;
  * (Restoring it in a worker thread while blobs restore in this one was measured slower on the
  * 2-core machine, 2.9 s against 2.5 s for a 0.5 GB snapshot, and was dropped.)
  */
-export async function restorePackedFile(target: BackupTarget, body: ManifestBody, packed: PackedFile, identities: readonly string[], dest: string): Promise<void> {
-  if (packed.size < FOLLOW_MIN_BYTES) {
-    await writePieces(dest, (sink) => restorePacked(target, body, packed, identities, sink));
-    return;
-  }
-  // A large file: its SHA-256 on a worker thread that reads what is written, behind the writes,
-  // so that hashing and decryption run on two cores. Checked before the caller renames it.
+export async function restorePackedFile(target: BackupTarget, body: ManifestBody, packed: PackedFile, identities: readonly string[], dest: string, followers?: FollowerPool): Promise<void> {
+  const follow = followers ? (f: string) => followers.follow(f) : packed.size >= FOLLOW_MIN_BYTES ? followFileInWorker : null;
+  await writeChecked(dest, packed, follow, (sink, elsewhere) => restorePacked(target, body, packed, identities, sink, elsewhere));
+}
+
+/** Packed files from this size on are hashed on a worker thread of their own (without a pool). */
+const FOLLOW_MIN_BYTES = 32 * 1024 * 1024;
+/** Whole objects from this size on are hashed by the pool's thread, if restore gives one. */
+const FOLLOW_OBJECT_MIN_BYTES = 256 * 1024;
+
+/**
+ * Writes a restored file and checks its SHA-256: with `follow`, on a worker thread that reads the
+ * file behind the writes (the written prefix), so hashing and decryption run on two cores; else
+ * here, on the plaintext. Either way before the caller renames the file into place.
+ */
+async function writeChecked(
+  dest: string,
+  expected: { path: string; size: number; sha256: string },
+  follow: ((file: string) => FileFollower) | null,
+  produce: (sink: (buffers: Buffer[], offset: number) => Promise<void>, sha256Elsewhere: boolean) => Promise<void>,
+): Promise<void> {
   let follower: FileFollower | null = null;
   try {
     await writePieces(
       dest,
-      (sink) => restorePacked(target, body, packed, identities, sink, follower !== null),
-      (fileCreated) => {
+      (sink) => produce(sink, follower !== null),
+      (created) => {
         try {
-          follower = followFileInWorker(fileCreated);
+          follower = follow?.(created) ?? null;
         } catch {
           follower = null;
         }
@@ -516,15 +535,12 @@ export async function restorePackedFile(target: BackupTarget, body: ManifestBody
       (written) => follower?.advance(written),
     );
     const f = follower as FileFollower | null;
-    if (f && (await f.finish(packed.size)) !== packed.sha256) throw new AgeError('authentication', `${packed.path}: the restored file differs from the manifest's SHA-256`);
+    if (f && (await f.finish(expected.size)) !== expected.sha256) throw new AgeError('authentication', `${expected.path}: the restored file differs from the manifest's SHA-256`);
   } catch (err) {
     await (follower as FileFollower | null)?.cancel();
     throw err;
   }
 }
-
-/** Packed files from this size on are hashed on a worker thread as they are restored. */
-const FOLLOW_MIN_BYTES = 32 * 1024 * 1024;
 
 /**
  * Creates `dest` (must not exist) and writes what `produce` hands its sink, positioned,

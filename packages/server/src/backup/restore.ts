@@ -7,6 +7,7 @@ import { readChain, type ChainProblem } from './chain.js';
 import type { SignedManifest } from './manifest.js';
 import type { ObjectProblem } from './object.js';
 import { checkPackedLayout, restoreObjectFile, restorePackedFile } from './packs.js';
+import { FollowerPool } from './file-hash.js';
 import { AgeError } from './age.js';
 import { libpqEnv } from './snapshot.js';
 import type { BackupTarget } from './target.js';
@@ -106,8 +107,16 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     await rename(part, dest);
     bytes += size;
   };
-  const restorePackedPath = (file: (typeof packed)[number]) => restoreOne(file.path, file.size, (part) => restorePackedFile(target, manifest.body, file, options.identities, part));
-  const restoreFile = (file: SignedManifest['body']['files'][number]) => restoreOne(file.path, file.size, (part) => restoreObjectFile(target, file, options.identities, part));
+  // One worker thread hashes the restored files as they are written (file-hash.ts), so this
+  // thread only decrypts; without it (no thread to be had) files are hashed here.
+  let followers: FollowerPool | undefined;
+  try {
+    followers = new FollowerPool();
+  } catch {
+    followers = undefined;
+  }
+  const restorePackedPath = (file: (typeof packed)[number]) => restoreOne(file.path, file.size, (part) => restorePackedFile(target, manifest.body, file, options.identities, part, followers));
+  const restoreFile = (file: SignedManifest['body']['files'][number]) => restoreOne(file.path, file.size, (part) => restoreObjectFile(target, file, options.identities, part, followers));
   try {
     // Several files at once: one file's reads and writes (libuv's thread pool) overlap another's
     // decryption and hashing (the main thread). The first failure stops the others from starting.
@@ -131,6 +140,8 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   } catch (err) {
     await rm(toDir, { recursive: true, force: true });
     throw err;
+  } finally {
+    await followers?.close();
   }
   return { manifest, toDir, files: packed.length + manifest.body.files.filter((f) => !packedPaths.has(f.path)).length, bytes, chainProblems: chain.problems };
 }
