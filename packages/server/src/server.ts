@@ -1,13 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { migrateToLatest, openDatabase, type Database } from './db/database.js';
-import { ServerKey } from './secrets/server-key.js';
-import { loadLogKey } from './audit/signing.js';
+import type { Database } from './db/database.js';
+import { openDeps } from './open-deps.js';
 import { startCheckpointer } from './audit/checkpointer.js';
 import { startIndexer } from './audit/indexer.js';
 import { startBackupSchedule } from './backup/schedule.js';
 import { startCaseTimers } from './cases/timers.js';
-import { openFanOut } from './delivery/fan-out.js';
 import type { Deps } from './deps.js';
 import { buildApp } from './app.js';
 import { pruneAttempts } from './auth/store.js';
@@ -26,23 +24,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function openDeps(config: Config, now: () => Date = () => new Date()): Promise<{ deps: Deps; database: Database }> {
-  const database = openDatabase(config);
-  await migrateToLatest(database.db);
-  const deps: Deps = {
-    db: database.db,
-    dbKind: database.kind,
-    config,
-    serverKey: ServerKey.fromConfig(config),
-    auditKey: loadLogKey(config),
-    fanOut: await openFanOut(config).catch(async (err: unknown) => {
-      await database.close();
-      throw err;
-    }),
-    now,
-  };
-  return { deps, database };
-}
+export { openDeps } from './open-deps.js';
 
 /** Opens the database, applies migrations, and listens. close() drains requests, then the pool. */
 export async function startServer(config: Config, options: { now?: () => Date } = {}): Promise<RunningServer> {
