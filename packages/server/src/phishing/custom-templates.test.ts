@@ -44,6 +44,19 @@ const body = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
+/** A campaign of `templateId` for everyone, sendable from now for an hour. */
+const campaignWith = (templateId: string, name: string) => {
+  const now = server.clock.now().getTime();
+  return {
+    name,
+    templateId,
+    target: { everyone: true },
+    window: { start: new Date(now).toISOString(), end: new Date(now + 3600_000).toISOString() },
+    businessHours: { startHour: 0, endHour: 24, timeZone: 'UTC', weekdaysOnly: false },
+    senderDomain: 'roster-portal.test',
+  };
+};
+
 beforeAll(async () => {
   sink = await SmtpSink.start();
   server = await startTestServer({ smtp: { host: '127.0.0.1', port: sink.port }, phishing: { schedulerIntervalSeconds: 3600 } });
@@ -146,15 +159,7 @@ describe('custom templates', () => {
     const made = await admin.post(`${base}/templates`, body({ name: 'Short-lived drill' }));
     expect(made.status).toBe(200);
     const id = made.body.id as string;
-    const now = server.clock.now().getTime();
-    const campaign = await admin.post(`${base}/campaigns`, {
-      name: 'Drill with a template about to go',
-      templateId: id,
-      target: { everyone: true },
-      window: { start: new Date(now).toISOString(), end: new Date(now + 3600_000).toISOString() },
-      businessHours: { startHour: 0, endHour: 24, timeZone: 'UTC', weekdaysOnly: false },
-      senderDomain: 'roster-portal.test',
-    });
+    const campaign = await admin.post(`${base}/campaigns`, campaignWith(id, 'Drill with a template about to go'));
     expect(campaign.status).toBe(200);
 
     // The earlier test moved the clock past the idle logoff.
@@ -170,14 +175,7 @@ describe('custom templates', () => {
     expect((await admin.delete(`${base}/templates/${id}`)).status).toBe(404);
     // The campaign keeps its copy.
     expect((await admin.get(`${base}/campaigns/${campaign.body.id}`)).body).toMatchObject({ templateName: 'Short-lived drill' });
-    const again = await admin.post(`${base}/campaigns`, {
-      name: 'After the deletion',
-      templateId: id,
-      target: { everyone: true },
-      window: { start: new Date(now).toISOString(), end: new Date(now + 3600_000).toISOString() },
-      businessHours: { startHour: 0, endHour: 24, timeZone: 'UTC', weekdaysOnly: false },
-      senderDomain: 'roster-portal.test',
-    });
+    const again = await admin.post(`${base}/campaigns`, campaignWith(id, 'After the deletion'));
     expect([again.status, again.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
   });
 });
