@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { openCheckpoint } from '@consilium/crypto';
 import { sqliteFileOf, type Db } from '../db/database.js';
 import { RunningTree } from './native-hash.js';
@@ -219,6 +220,11 @@ function rowReader(db: Db, logId: string): (from: number, end: number, limit: nu
       .raw(true);
     return (from, end, limit) => db.connection().execute(async () => statement.all(logId, from, end, limit) as VerifyRow[]);
   }
+  // PostgreSQL hex-encodes the hash itself: pg would otherwise parse each bytea's text form into a
+  // Buffer only for it to be turned back into hex here.
   return async (from, end, limit) =>
-    (await store.leafRange(db, logId, from, end, limit)).map((r) => [Number(r.idx), r.leaf, Buffer.from(r.leaf_hash).toString('hex')]);
+    (
+      await sql<{ idx: number; leaf: string; hash: string }>`select idx, leaf, encode(leaf_hash, 'hex') as hash from audit_entry
+        where log_id = ${logId} and idx >= ${from} and idx < ${end} order by idx limit ${limit}`.execute(db)
+    ).rows.map((r) => [Number(r.idx), r.leaf, r.hash]);
 }
