@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import { openCheckpoint } from '@consilium/crypto';
 import { sqliteFileOf, type Db } from '../db/database.js';
 import { RunningTree } from './native-hash.js';
@@ -219,6 +219,10 @@ function rowReader(db: Db, logId: string): (from: number, end: number, limit: nu
       .prepare('select idx, leaf, lower(hex(leaf_hash)) from audit_entry where log_id = ? and idx >= ? and idx < ? order by idx limit ?')
       .raw(true);
     return (from, end, limit) => db.connection().execute(async () => statement.all(logId, from, end, limit) as VerifyRow[]);
+  }
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) {
+    return async (from, end, limit) =>
+      (await store.leafRange(db, logId, from, end, limit)).map((r) => [Number(r.idx), r.leaf, Buffer.from(r.leaf_hash).toString('hex')]);
   }
   // PostgreSQL hex-encodes the hash itself: pg would otherwise parse each bytea's text form into a
   // Buffer only for it to be turned back into hex here.
