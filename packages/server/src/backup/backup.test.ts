@@ -17,7 +17,7 @@ import { verifyTarget } from './verify.js';
 import { restoreSnapshot } from './restore.js';
 import { checkRestored } from './checks.js';
 import { findTarget, openTarget } from './targets.js';
-import { recordedSnapshots } from './store.js';
+import { recordedChain } from './store.js';
 import { DEPLOYMENT_LOG } from '../audit/log.js';
 
 let server: TestServer;
@@ -84,7 +84,7 @@ describe(`backups (${testPgUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
 
     const key = loadBackupSigningKey(server.deps.config);
     const target = openTarget(findTarget(server.deps.config));
-    const recorded = (await recordedSnapshots(server.deps.db, 'local')).map((r) => ({ seq: Number(r.seq), snapshotId: r.snapshot_id!, manifestHash: r.manifest_hash! }));
+    const recorded = await recordedChain(server.deps.db, 'local');
     expect(recorded.map((r) => r.seq)).toEqual([1, 2]);
     const report = await verifyTarget(target, key.verifier, { recorded });
     expect(report.problems).toEqual([]);

@@ -75,7 +75,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     // Work directories of runs that were killed: the lock is ours now, so nothing else uses them.
     for (const d of await readdir(config.dataDir)) if (d.startsWith('.backup-work-')) await rm(path.join(config.dataDir, d), { recursive: true, force: true });
 
-    const recorded = (await store.recordedSnapshots(deps.db, info.name)).map((r) => ({ seq: Number(r.seq), snapshotId: r.snapshot_id!, manifestHash: r.manifest_hash! }));
+    const recorded = await store.recordedChain(deps.db, info.name);
     const chain = await readChain(target, key.verifier, recorded);
     if (chain.problems.length > 0) {
       throw new BackupChainError(`target "${info.name}" fails its chain check; fix or investigate before writing to it: ${chain.problems.map((p) => p.message).join('; ')}`);

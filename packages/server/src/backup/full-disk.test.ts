@@ -12,7 +12,7 @@ import { loadBackupSigningKey } from './keys.js';
 import { verifyTarget } from './verify.js';
 import { restoreSnapshot } from './restore.js';
 import { LocalTarget } from './target.js';
-import { recordedSnapshots } from './store.js';
+import { recordedChain } from './store.js';
 
 // A backup target that fills up for real: a small tmpfs mounted as the backup directory (needs
 // root and mount, as .ci/run has; elsewhere the test says why it skips). The run that hits ENOSPC
@@ -48,7 +48,7 @@ async function addBlob(bytes: Buffer) {
 
 const manifests = () => readdirSync(path.join(mountPoint, 'snapshots')).sort();
 const verify = async () => verifyTarget(new LocalTarget('local', mountPoint), loadBackupSigningKey(server.deps.config).verifier, {
-    recorded: (await recordedSnapshots(server.deps.db, 'local')).map((r) => ({ seq: Number(r.seq), snapshotId: r.snapshot_id!, manifestHash: r.manifest_hash! })),
+    recorded: await recordedChain(server.deps.db, 'local'),
   });
 
 beforeAll(async () => {

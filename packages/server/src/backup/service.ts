@@ -23,7 +23,7 @@ function verifierFor(deps: Deps, verifierKey?: string): NoteVerifier {
 }
 
 export async function recordedFor(deps: Deps, target: string): Promise<RecordedSnapshot[]> {
-  return (await store.recordedSnapshots(deps.db, target)).map((r) => ({ seq: Number(r.seq), snapshotId: r.snapshot_id!, manifestHash: r.manifest_hash! }));
+  return store.recordedChain(deps.db, target);
 }
 
 async function startRun(deps: Deps, kind: 'verify' | 'drill', target: string): Promise<string> {

@@ -1,6 +1,7 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { BackupRunTable } from '../db/schema/backup.js';
+import type { RecordedSnapshot } from './chain.js';
 
 export type BackupRun = Selectable<BackupRunTable>;
 
@@ -34,6 +35,11 @@ export async function updateRun(db: Db, id: string, fields: Updateable<BackupRun
 }
 
 /** Snapshots this server wrote to a target and recorded as successful, oldest first. */
+/** The snapshots this deployment wrote to `target` and recorded, as the chain check takes them. */
+export async function recordedChain(db: Db, target: string): Promise<RecordedSnapshot[]> {
+  return (await recordedSnapshots(db, target)).map((r) => ({ seq: Number(r.seq), snapshotId: r.snapshot_id!, manifestHash: r.manifest_hash! }));
+}
+
 export function recordedSnapshots(db: Db, target: string) {
   return db
     .selectFrom('backup_run')

@@ -15,7 +15,7 @@ import { verifyTarget, inSubset } from './verify.js';
 import { restoreSnapshot, RestoreError } from './restore.js';
 import { LocalTarget, manifestName } from './target.js';
 import { findTarget } from './targets.js';
-import { recordedSnapshots } from './store.js';
+import { recordedChain } from './store.js';
 import type { RecordedSnapshot } from './chain.js';
 
 let server: TestServer;
@@ -66,7 +66,7 @@ beforeAll(async () => {
   await addBlob(randomBytes(3 * 64 * 1024));
   await createBackup(server.deps);
   original = findTarget(server.deps.config).location;
-  recorded = (await recordedSnapshots(server.deps.db, 'local')).map((r) => ({ seq: Number(r.seq), snapshotId: r.snapshot_id!, manifestHash: r.manifest_hash! }));
+  recorded = await recordedChain(server.deps.db, 'local');
 });
 
 afterAll(async () => {
