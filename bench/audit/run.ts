@@ -40,7 +40,6 @@ import { consistencyProof, inclusionProof } from '../../packages/server/src/audi
 import { originOf } from '../../packages/server/src/audit/signing.js';
 import { verifyLog } from '../../packages/server/src/audit/verify.js';
 import { indexAllLogs } from '../../packages/server/src/audit/indexer.js';
-import { headSize } from '../../packages/server/src/audit/store.js';
 import { sqlitePath } from '../../packages/server/src/db/database.js';
 
 const { values: args } = parseArgs({
@@ -316,25 +315,22 @@ async function main() {
     // (b) Proofs against the latest checkpoint, as clients ask for them, each a fresh read of the
     // tiles it needs (the cache keeps at most 2,048 tiles: a 1M log has 3,900 at level 0).
     await checkpointLogs(deps.db, deps.auditKey, new Date());
+    const latest = await deps.db.selectFrom('audit_checkpoint').selectAll().where('log_id', '=', logId).orderBy('size', 'desc').limit(1).executeTakeFirstOrThrow();
+    const cp = openCheckpoint(latest.note, [deps.auditKey.verifier], originOf(deps.auditKey, logId)).checkpoint;
+    const size = cp.size;
     // The code warmed, not the tiles: 1,000 proofs of this log through this database handle first,
     // so V8 has compiled the proof code (on its background threads, which took a core from
     // whichever proofs ran first: 20-30 of the first 1,000 were preempted, whichever kind they
     // were), then the measured ones through a second handle, whose tile cache and SQLite page
     // cache start empty. A server has long since compiled its code; its caches may be cold.
-    {
-      const warmSize = await headSize(deps.db, organisationId);
-      const warm = seededRandom(1);
-      for (let i = 0; i < 500 && warmSize > 1; i++) {
-        await inclusionProof(deps, organisationId, warm(warmSize), warmSize);
-        await consistencyProof(deps, organisationId, 1 + warm(warmSize - 1), warmSize);
-      }
+    const warm = seededRandom(1);
+    for (let i = 0; i < 500 && size > 1; i++) {
+      await inclusionProof(deps, logId, warm(size), size);
+      await consistencyProof(deps, logId, 1 + warm(size - 1), size);
     }
     const measured = openDatabase(config);
     const proofDeps = { db: measured.db };
     await phase('proofs');
-    const latest = await deps.db.selectFrom('audit_checkpoint').selectAll().where('log_id', '=', logId).orderBy('size', 'desc').limit(1).executeTakeFirstOrThrow();
-    const cp = openCheckpoint(latest.note, [deps.auditKey.verifier], originOf(deps.auditKey, logId)).checkpoint;
-    const size = cp.size;
     const random = seededRandom(9162);
     const fromB64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
     const gcPauses: { start: number; end: number }[] = [];
