@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgeError, generateIdentity } from './age.js';
 import type { ManifestBody, ManifestFile } from './manifest.js';
 import { checkObject, sealObject } from './object.js';
-import { BLOCK_SIZE, PACK_BLOCKS, blockId, checkPackedLayout, packFile, restoreObjectFile, restorePacked, restorePackedFile, type PackResult } from './packs.js';
+import { BLOCK_SIZE, PACK_BLOCKS, blockId, checkPackedLayout, packFile, type PackResult } from './packs.js';
+import { restoreObjectFile, restorePacked, restorePackedFile } from './restore-pieces.js';
 import { LocalTarget } from './target.js';
 import { FollowerPool, hashFileInWorker } from './file-hash.js';
 
