@@ -1,6 +1,7 @@
 import { createHash, hkdfSync } from 'node:crypto';
 import { z } from 'zod';
-import { formatVerifierKey, generateNoteKey, openNote, parseSignerKey, parseVerifierKey, signNote, type NoteSigner, type NoteVerifier } from '@consilium/crypto';
+import { formatVerifierKey, generateNoteKey, openNote, parseVerifierKey, signNote, type NoteSigner, type NoteVerifier } from '@consilium/crypto';
+import { nativeNoteSigner } from './native-signer.js';
 
 /**
  * A snapshot's manifest: what it holds, and the hash of every ciphertext chunk of every object,
@@ -140,7 +141,8 @@ export function generateBackupSigningKey(name = BACKUP_KEY_NAME): { signerKey: s
 }
 
 export function backupSigningKey(signerKey: string): BackupSigningKey {
-  const signer = parseSignerKey(signerKey);
+  // Node's Ed25519: the same signatures as parseSignerKey's, without hashing the manifest in JavaScript.
+  const signer = nativeNoteSigner(signerKey);
   const verifierKey = formatVerifierKey(signer.name, signer.publicKey);
   const dedupKey = Buffer.from(hkdfSync('sha256', Buffer.from(signerKey, 'utf8'), Buffer.alloc(0), 'consilium-backup dedup key v1', 32));
   return { signer, verifier: parseVerifierKey(verifierKey), verifierKey, dedupKey };
