@@ -126,7 +126,13 @@ function timed(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.
 
 // Our side runs on the built packages, as `consilium backup` does (no TypeScript loader in its time or RSS).
 if (!existsSync(path.join(root, 'packages/server/dist/index.js'))) throw new Error('build first: flock /tmp/consilium-build.lock npm run build');
-const ours = (...a: string[]) => timed(process.execPath, [path.join(here, 'ours.mjs'), ...a]);
+const ours = (...a: string[]) => {
+  const m = timed(process.execPath, [path.join(here, 'ours.mjs'), ...a]);
+  // Where our operation's time went (createBackup reports its phases).
+  const phases = /"phasesMs":(\{[^}]*\})/.exec(m.output);
+  if (phases) console.log(`consilium ${a[0]} phases (ms from start): ${phases[1]}`);
+  return m;
+};
 const restic = (...a: string[]) => timed('restic', ['-r', resticRepo, '--quiet', ...a], resticEnv);
 
 console.log(`generating ${DB_BYTES ? `a ${(DB_BYTES / 1024 ** 3).toFixed(1)} GiB database` : `${MESSAGES.toLocaleString()} messages`} and ${(BLOB_BYTES / 1048576).toFixed(0)} MiB of blobs in ${work}`);

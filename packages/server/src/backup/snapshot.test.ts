@@ -5,7 +5,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqlitePath } from '../db/database.js';
-import { sqliteSnapshot } from './snapshot.js';
+import { sqliteSnapshot, startSqliteSnapshot } from './snapshot.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'consilium-snapshot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,5 +56,46 @@ describe('SQLite snapshot (online backup API into 64 KiB destination pages)', ()
     } finally {
       db.close();
     }
+  });
+
+  it('holds the database as it was when the copy started: rows committed after `started` are not in the copy', async () => {
+    const dataDir = path.join(dir, 'data-started');
+    mkdirSync(dataDir);
+    const live = new SqliteDatabase(sqlitePath({ dataDir }));
+    live.pragma('journal_mode = WAL');
+    live.exec('CREATE TABLE a (id INTEGER PRIMARY KEY, body BLOB)');
+    const insert = live.prepare('INSERT INTO a (body) VALUES (?)');
+    live.transaction(() => {
+      for (let i = 0; i < 2000; i++) insert.run(randomBytes(2000));
+    })();
+    const copy = path.join(dir, 'copy-started.sqlite');
+    // The copy thread waits after opening its snapshot until the gate opens.
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const run = startSqliteSnapshot({ dataDir }, copy, { gate });
+    await run.started;
+    live.transaction(() => {
+      for (let i = 0; i < 300; i++) insert.run(randomBytes(2000));
+    })();
+    live.exec('DELETE FROM a WHERE id <= 10');
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    expect(await run.done).toEqual({ a: 2000 });
+    live.close();
+    const db = new SqliteDatabase(copy, { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) AS n, min(id) AS first FROM a').get()).toEqual({ n: 2000, first: 1 });
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('an error on the copy thread reaches the caller', async () => {
+    const run = startSqliteSnapshot({ dataDir: path.join(dir, 'no-such-data') }, path.join(dir, 'never.sqlite'));
+    await expect(run.started).rejects.toThrow(/copying the SQLite database failed/);
+    await expect(run.done).rejects.toThrow(/copying the SQLite database failed/);
+    const elsewhere = path.join(dir, 'data-missing-db');
+    mkdirSync(elsewhere);
+    await expect(sqliteSnapshot({ dataDir: elsewhere }, path.join(dir, 'never2.sqlite'))).rejects.toThrow(/copying the SQLite database failed/);
   });
 });

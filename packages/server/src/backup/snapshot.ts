@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import type { Config } from '../config.js';
@@ -19,13 +21,87 @@ import { sqlitePath } from '../db/database.js';
  */
 
 export async function sqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: string): Promise<Record<string, number>> {
+  return startSqliteSnapshot(config, dest).done;
+}
+
+export interface SqliteSnapshotRun {
+  /**
+   * Resolves once the source's read transaction is open: the copy will hold the database exactly
+   * as it was then, whatever is written after. Rejects if the copy fails before that.
+   */
+  started: Promise<void>;
+  /** Resolves with the copy's row counts once `dest` is complete (and closed). */
+  done: Promise<Record<string, number>>;
+  /** Stops the copy (on an error elsewhere); resolves once the thread has stopped writing. */
+  cancel(): Promise<void>;
+}
+
+/**
+ * The copy runs on a worker thread (better-sqlite3 on its own connection there), so the caller's
+ * thread can do other work meanwhile (createBackup checks the chain and stores new blobs while
+ * the database is copied). The worker opens a read transaction on the source first and holds it
+ * through the backup: in WAL mode that fixes the snapshot at that moment (`started`), the server's
+ * writers carry on into the WAL, and the backup API copies that snapshot's pages (from the file
+ * and the WAL through SQLite's pager, never a raw copy of the files) without restarting.
+ * `gate` (tests): the worker waits after `started` until gate[0] is non-zero.
+ */
+export function startSqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: string, options: { gate?: Int32Array } = {}): SqliteSnapshotRun {
+  const worker = new Worker(SNAPSHOT_WORKER, {
+    eval: true,
+    workerData: { module: requireHere.resolve('better-sqlite3'), source: sqlitePath(config), dest, gate: options.gate },
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
+  });
+  let resolveStarted!: () => void;
+  let rejectStarted!: (err: Error) => void;
+  const started = new Promise<void>((resolve, reject) => {
+    resolveStarted = resolve;
+    rejectStarted = reject;
+  });
+  const done = new Promise<Record<string, number>>((resolve, reject) => {
+    const fail = (err: Error) => {
+      rejectStarted(err);
+      reject(err);
+    };
+    worker.on('message', (m: { started?: true; tables?: Record<string, number>; error?: string; code?: string }) => {
+      if (m.started) resolveStarted();
+      else if (m.tables) resolve(m.tables);
+      else fail(Object.assign(new Error(`copying the SQLite database failed: ${m.error}`), m.code ? { code: m.code } : {}));
+    });
+    worker.once('error', fail);
+    worker.once('exit', (code) => fail(new Error(`the SQLite copy thread exited (${code}) before it finished`)));
+  });
+  started.catch(() => {});
+  done.catch(() => {});
+  return {
+    started,
+    done,
+    cancel: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+const requireHere = createRequire(import.meta.url);
+
+// Plain CommonJS, evaluated, so it runs from the sources and the build alike.
+const SNAPSHOT_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const { source: sourceFile, dest, gate } = workerData;
+function rowCounts(db) {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+  const counts = {};
+  for (const { name } of tables) counts[name] = db.prepare('SELECT count(*) AS n FROM "' + name.replace(/"/g, '""') + '"').get().n;
+  return counts;
+}
+(async () => {
   // The destination is made first with 64 KiB pages (SQLite's largest): the backup API then
-  // copies the source's pages into it byte for byte, several to a destination page
-  // (backup.c handles a source page size smaller than the destination's, the pending-byte page
-  // included), so the copy is written in 64 KiB writes instead of one write per 4 KiB page: 0.8 GiB
-  // in ~0.7-1.4 s instead of ~2.5-3 s here. The finished file is the source's image (its own page
-  // size in its header); only the header's change counters differ from a copy into a new file.
-  const pre = new SqliteDatabase(dest);
+  // copies the source's pages into it byte for byte, several to a destination page (backup.c
+  // handles a source page size smaller than the destination's, the pending-byte page included),
+  // so the copy is written in 64 KiB writes instead of one write per 4 KiB page. The finished
+  // file is the source's image (its own page size in its header); only the header's change
+  // counters differ from a copy into a new file.
+  const pre = new Database(dest);
   try {
     pre.pragma('page_size = 65536');
     // Any write fixes the page size; this one changes nothing the backup does not overwrite.
@@ -33,24 +109,30 @@ export async function sqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: stri
   } finally {
     pre.close();
   }
-  const source = new SqliteDatabase(sqlitePath(config), { readonly: true, fileMustExist: true });
+  const source = new Database(sourceFile, { readonly: true, fileMustExist: true });
   try {
     source.pragma('busy_timeout = 5000');
-    // Large steps: better-sqlite3's default (100 pages a step, yielding between) is slow on big
-    // files; in WAL mode the reader holding the snapshot does not block the server's writers.
+    // The snapshot: a read transaction, held until the copy is done.
+    source.exec('BEGIN');
+    source.prepare('SELECT count(*) FROM sqlite_master').get();
+    parentPort.postMessage({ started: true });
+    if (gate) Atomics.wait(gate, 0, 0);
+    // One step for the whole file (better-sqlite3's default, 100 pages a step, is slow on big files).
     await source.backup(dest, { progress: () => 1 << 20 });
+    source.exec('COMMIT');
   } finally {
     source.close();
   }
-  const copy = new SqliteDatabase(dest);
+  const copy = new Database(dest);
   try {
     // A self-contained file (no -wal beside it); the server turns WAL back on when it opens it.
     copy.pragma('journal_mode = DELETE');
-    return sqliteRowCounts(copy);
+    parentPort.postMessage({ tables: rowCounts(copy) });
   } finally {
     copy.close();
   }
-}
+})().catch((err) => parentPort.postMessage({ error: String((err && err.message) || err), code: err && err.code }));
+`;
 
 export function sqliteRowCounts(db: SqliteDatabase.Database): Record<string, number> {
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
