@@ -138,7 +138,7 @@ export function payloadKey(fileKey: Buffer, nonce: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
 }
 
-function chunkNonce(counter: number, last: boolean): Buffer {
+export function chunkNonce(counter: number, last: boolean): Buffer {
   const n = Buffer.alloc(12);
   // 11-byte big-endian counter; 2^53 chunks is far beyond any file we make.
   n.writeUIntBE(counter, 5, 6);

@@ -10,7 +10,8 @@ import { checkObject, sealObject } from './object.js';
 import { BLOCK_SIZE, PACK_BLOCKS, blockId, checkPackedLayout, packFile, type PackResult } from './packs.js';
 import { restoreObjectFile, restorePacked, restorePackedFile } from './restore-pieces.js';
 import { LocalTarget } from './target.js';
-import { FollowerPool, hashFileInWorker } from './file-hash.js';
+import { hashFileInWorker } from './file-hash.js';
+import { OpenerPool } from './open-pool.js';
 
 const AGE = '/usr/bin/age';
 let dir: string;
@@ -44,13 +45,12 @@ async function pack(data: Buffer, previous: PackResult | null): Promise<PackResu
 async function restore(r: PackResult, body = bodyOf(r), identity = escrow.identity): Promise<Buffer> {
   const out: Buffer[] = [];
   let at = 0;
-  await restorePacked(target, body, body.packed![0]!, [identity], async (pieces, offset) => {
+  await restorePacked(target, body, body.packed![0]!, [identity], async (plain, offset, written) => {
     // Pieces come in file order, each with its offset.
     expect(offset).toBe(at);
-    for (const p of pieces) {
-      out.push(Buffer.from(p));
-      at += p.length;
-    }
+    out.push(Buffer.from(plain));
+    at += plain.length;
+    written?.();
   });
   return Buffer.concat(out);
 }
@@ -202,8 +202,7 @@ describe('database blocks in packs', () => {
     await expect(hashFileInWorker(path.join(dir, 'no-such-file'), 1).digest()).rejects.toThrow();
   });
 
-  it('restores a large file with its SHA-256 taken on a worker thread from what was written, and refuses a wrong one', async () => {
-    // 40 MiB: past the size from which the written file is hashed on a worker thread.
+  it('restores a large file (many pieces, several packs) checking its SHA-256, and refuses a wrong one', async () => {
     const data = Buffer.concat([randomBytes(40 * 1024 * 1024), randomBytes(12345)]);
     const r = await pack(data, null);
     const body = bodyOf(r);
@@ -265,9 +264,9 @@ describe('whole objects restored in pieces (restoreObjectFile)', () => {
     const sealed = await sealObject(target, recipients, pieces, { deferSync: true });
     return { path: 'blobs/ab/cd', kind: 'blob', ...sealed };
   };
-  const restoreTo = async (file: ManifestFile, identity = ops.identity) => {
+  const restoreTo = async (file: ManifestFile, identity = ops.identity, openers?: OpenerPool) => {
     const dest = path.join(dir, `object-${randomBytes(4).toString('hex')}`);
-    await restoreObjectFile(target, file, [identity], dest);
+    await restoreObjectFile(target, file, [identity], dest, openers);
     return readFileSync(dest);
   };
 
@@ -280,8 +279,8 @@ describe('whole objects restored in pieces (restoreObjectFile)', () => {
     }
   });
 
-  it('with a pool of hashing threads: files hashed from what was written, a wrong SHA-256 refused', async () => {
-    const pool = new FollowerPool();
+  it('with opener threads: files opened and hashed there, a wrong SHA-256 refused', async () => {
+    const pool = new OpenerPool(2);
     try {
       const data = randomBytes(20 * BLOCK_SIZE + 3);
       const file = await seal(data);
@@ -316,7 +315,7 @@ describe('whole objects restored in pieces (restoreObjectFile)', () => {
     expect((await restoreTo(file, pq[5]!.identity)).equals(data)).toBe(true);
   });
 
-  it('refuses a flipped bit, a cut, appended bytes, swapped chunks, another header, a missing object and a wrong identity', async () => {
+  const refusals = async (restoreTo: (file: ManifestFile, identity?: string) => Promise<Buffer>) => {
     const data = randomBytes(200 * BLOCK_SIZE + 99);
     const file = await seal(data);
     const p = packPath(file.object);
@@ -349,5 +348,17 @@ describe('whole objects restored in pieces (restoreObjectFile)', () => {
     // A manifest whose plaintext hash differs (the object itself intact) is refused too.
     await expect(restoreTo({ ...file, sha256: createHash('sha256').update('other').digest('hex') })).rejects.toMatchObject({ kind: 'authentication' });
     expect((await restoreTo(file)).equals(data)).toBe(true);
+  };
+
+  it.each([
+    ['on this thread', 0],
+    ['on opener threads', 2],
+  ])('refuses a flipped bit, a cut, appended bytes, swapped chunks, another header, a missing object and a wrong identity (%s)', async (_, threads) => {
+    const pool = threads ? new OpenerPool(threads) : undefined;
+    try {
+      await refusals((file, identity = ops.identity) => restoreTo(file, identity, pool));
+    } finally {
+      await pool?.close();
+    }
   });
 });

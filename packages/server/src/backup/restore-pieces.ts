@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import { AgeError, CHUNK_CIPHERTEXT, CHUNK_PLAINTEXT, MAX_HEADER, headerLength, openChunk, payloadKey, unwrapFileKey } from './age.js';
+import { AgeError, CHUNK_CIPHERTEXT, CHUNK_PLAINTEXT, MAX_HEADER, headerLength, payloadKey, unwrapFileKey } from './age.js';
 import type { ManifestBody, ManifestFile, PackedFile } from './manifest.js';
-import { followFileInWorker, type FileFollower, type FollowerPool } from './file-hash.js';
+import { inlineOpener, PieceBuffers, type FileOpener, type Opened, type OpenerPool } from './open-pool.js';
 import { blockCount, blockLength, checkPackedLayout } from './packs.js';
 import type { BackupTarget } from './target.js';
 
@@ -53,9 +53,15 @@ interface Piece {
   count: number;
 }
 
-/** Chunks read at once when restoring (8 MiB), and pieces read ahead of the one being opened. */
-const PIECE_BLOCKS = 128;
-const READ_AHEAD = 2;
+/**
+ * Chunks read at once when restoring (2 MiB: most blobs are one piece), and per file: pieces read
+ * ahead of the one being opened, pieces being opened at once (on the opener's thread), and
+ * positioned writes in flight. At most 1 + 2 + 3 pieces of one file are in memory.
+ */
+const PIECE_BLOCKS = 32;
+const READ_AHEAD = 1;
+const OPENS_IN_FLIGHT = 2;
+const WRITES_IN_FLIGHT = 3;
 /** Headers of packs read and opened at once. */
 const OPEN_LANES = 4;
 
@@ -94,27 +100,22 @@ async function planPacked(target: BackupTarget, body: ManifestBody, packed: Pack
   return pieces;
 }
 
-/**
- * Buffers for pieces' ciphertext, used again once a piece is opened (its plaintext is in new
- * buffers): 3 GB restored through fresh 8 MiB buffers kept V8's collector busy.
- */
 const PIECE_BYTES = PIECE_BLOCKS * CHUNK_CIPHERTEXT;
-const sparePieceBuffers: Buffer[] = [];
-const MAX_SPARE = 8;
-/** The memory of the buffers made here: only those go back (never a buffer a stream handed us). */
-const ownPieceMemory = new WeakSet<ArrayBuffer>();
-const newPieceBuffer = () => {
-  const b = Buffer.allocUnsafeSlow(PIECE_BYTES);
-  ownPieceMemory.add(b.buffer as ArrayBuffer);
-  return b;
-};
+/** Read buffers kept for the next pieces (enough for a few files' read-ahead and opens). */
+const pieceBuffers = new PieceBuffers(PIECE_BYTES, 8);
+
+/**
+ * Where opened pieces go: `plaintext` belongs at `offset` of the file; `written`, if given, is
+ * called once nothing refers to `plaintext` any more (its memory is then used again).
+ */
+export type PieceSink = (plaintext: Buffer, offset: number, written?: () => void) => Promise<void>;
 
 /** One piece's ciphertext, whole (a range read into a spare buffer where the target has one). */
 async function readPiece(target: BackupTarget, p: Piece): Promise<Buffer> {
   const length = p.end - p.start + 1;
   let data: Buffer;
   if (target.readRange) {
-    const into = length <= PIECE_BYTES ? (sparePieceBuffers.pop() ?? newPieceBuffer()) : undefined;
+    const into = length <= PIECE_BYTES ? pieceBuffers.take() : undefined;
     data = await target.readRange(p.pack.object, p.start, length, into);
   } else {
     const parts: Buffer[] = [];
@@ -129,46 +130,41 @@ async function readPiece(target: BackupTarget, p: Piece): Promise<Buffer> {
   return data;
 }
 
-/** Gives a piece's buffer back once nothing refers to it any more. */
-function spare(data: Buffer): void {
-  if (ownPieceMemory.has(data.buffer as ArrayBuffer) && sparePieceBuffers.length < MAX_SPARE) sparePieceBuffers.push(Buffer.from(data.buffer, 0, PIECE_BYTES));
-}
-
 /**
  * Reassembles a packed file in order: each run's chunks are read from its pack and opened
  * (ChaCha20-Poly1305 under the pack's payload key, whose header is pinned by the manifest), the
  * plaintext goes to `sink` piece by piece (at most PIECE_BLOCKS blocks, with the piece's offset in
  * the file), and the whole file's size and SHA-256 are checked at the end: only then is the
- * output whole and authentic.
+ * output whole and authentic. `opener` (default: this thread) opens and hashes.
  */
 export async function restorePacked(
   target: BackupTarget,
   body: ManifestBody,
   packed: PackedFile,
   identities: readonly string[],
-  sink: (plaintext: Buffer[], offset: number) => Promise<void>,
-  sha256Elsewhere = false,
+  sink: PieceSink,
+  opener: FileOpener = inlineOpener(),
 ): Promise<void> {
   const pieces = await planPacked(target, body, packed, identities);
-  await openPieces(target, pieces, packed, sink, sha256Elsewhere);
+  await openPieces(target, pieces, packed, sink, opener);
 }
 
 /**
- * Opens `pieces` in order (READ_AHEAD of them read while one is opened), checks every block's
- * length, hands the plaintext to `sink`, and at the end checks the size and SHA-256 of all of it
- * against `expected` (AgeError otherwise). Wipes the pieces' keys.
+ * Opens `pieces` in order: READ_AHEAD of them read and OPENS_IN_FLIGHT opened (by `opener`, on
+ * its thread) while the one before is handed to `sink`. Checks every block's length, and at the
+ * end the size and SHA-256 of all of it against `expected` (AgeError otherwise). Wipes the
+ * pieces' keys.
  */
 async function openPieces(
   target: BackupTarget,
   pieces: Piece[],
   expected: { path: string; size: number; sha256: string },
-  sink: (plaintext: Buffer[], offset: number) => Promise<void>,
-  /** The SHA-256 is checked by the caller (restorePackedFile: on the file as written); the size here. */
-  sha256Elsewhere = false,
+  sink: PieceSink,
+  opener: FileOpener,
 ): Promise<void> {
-  const whole = sha256Elsewhere ? null : createHash('sha256');
   let size = 0;
   const reads: Promise<Buffer>[] = [];
+  const opens: { piece: Piece; plain: Promise<Opened> }[] = [];
   let nextRead = 0;
   const readMore = () => {
     while (nextRead < pieces.length && reads.length < READ_AHEAD + 1) {
@@ -177,42 +173,49 @@ async function openPieces(
       reads.push(r);
     }
   };
+  // The oldest piece opened: its lengths checked, then to the sink at its offset.
+  const sinkOne = async () => {
+    const { piece: p, plain } = opens.shift()!;
+    const out = await plain;
+    const offset = size;
+    for (let j = 0; j < p.count; j++) {
+      const index = p.first + j;
+      if (out.lengths[j] !== blockLength(p.pack.size, index)) throw new AgeError('truncated', `${expected.path}: object ${p.pack.object}: chunk ${index} has the wrong length`);
+      size += out.lengths[j]!;
+    }
+    await sink(out.plain, offset, () => pieceBuffers.give(out.plain));
+  };
+  let ok = false;
   try {
     for (let r = 0; r < pieces.length; r++) {
       readMore();
       const p = pieces[r]!;
       const data = await reads.shift()!;
       readMore();
-      const lastChunk = p.pack.chunks.length - 1;
-      const out: Buffer[] = new Array(p.count);
-      const offset = size;
-      for (let j = 0; j < p.count; j++) {
-        const index = p.first + j;
-        const plain = openChunk(p.key, index, index === lastChunk, data.subarray(j * CHUNK_CIPHERTEXT, (j + 1) * CHUNK_CIPHERTEXT));
-        if (plain.length !== blockLength(p.pack.size, index)) throw new AgeError('truncated', `${expected.path}: object ${p.pack.object}: chunk ${index} has the wrong length`);
-        whole?.update(plain);
-        size += plain.length;
-        out[j] = plain;
-      }
-      spare(data);
-      await sink(out, offset);
+      const plain = opener.open(p.key, p.first, p.count, p.pack.chunks.length - 1, data, pieceBuffers);
+      plain.catch(() => {});
+      opens.push({ piece: p, plain });
+      if (opens.length >= OPENS_IN_FLIGHT) await sinkOne();
     }
+    while (opens.length > 0) await sinkOne();
+    ok = true;
   } finally {
     for (const p of pieces) p.key.fill(0);
-    await Promise.allSettled(reads);
+    await Promise.allSettled([...reads, ...opens.map((o) => o.plain)]);
+    if (!ok) opener.cancel();
   }
-  if (size !== expected.size || (whole && whole.digest('hex') !== expected.sha256)) throw new AgeError('authentication', `${expected.path}: the restored file differs from the manifest's size or SHA-256`);
+  if (size !== expected.size || (await opener.digest()) !== expected.sha256) throw new AgeError('authentication', `${expected.path}: the restored file differs from the manifest's size or SHA-256`);
 }
 
 /**
  * Restores one whole age object (a blob, the configuration, a PostgreSQL dump) to `dest` the way
  * a packed file is restored: its header pinned by the manifest's headerSha256, its chunks read in
- * 8 MiB pieces and opened in order (the manifest's chunk count says which is last), the plaintext
+ * pieces and opened in order (the manifest's chunk count says which is last), the plaintext
  * checked against the manifest's size and SHA-256. The stored object must be exactly as long as
  * the manifest says (no cut, nothing appended). Throws AgeError; `dest` may then hold a partial
- * file for the caller to remove.
+ * file for the caller to remove. With `openers`, chunks are opened and hashed on their threads.
  */
-export async function restoreObjectFile(target: BackupTarget, file: ManifestFile, identities: readonly string[], dest: string, followers?: FollowerPool): Promise<void> {
+export async function restoreObjectFile(target: BackupTarget, file: ManifestFile, identities: readonly string[], dest: string, openers?: OpenerPool): Promise<void> {
   const stored = await target.objectSize(file.object);
   if (stored === null) throw new AgeError('truncated', `${file.path}: object ${file.object} is missing`);
   if (stored !== file.encryptedSize) throw new AgeError('truncated', `${file.path}: object is ${stored} bytes, the manifest says ${file.encryptedSize}`);
@@ -229,102 +232,38 @@ export async function restoreObjectFile(target: BackupTarget, file: ManifestFile
     const c = Math.min(PIECE_BLOCKS, n - f);
     pieces.push({ pack: file, key, first: f, count: c, start: dataStart + f * CHUNK_CIPHERTEXT, end: Math.min(file.encryptedSize, dataStart + (f + c) * CHUNK_CIPHERTEXT) - 1 });
   }
-  const follow = followers && file.size >= FOLLOW_OBJECT_MIN_BYTES ? (f: string) => followers.follow(f) : null;
   try {
-    await writeChecked(dest, file, follow, (sink, elsewhere) => openPieces(target, pieces, file, sink, elsewhere));
+    await writePieces(dest, (sink) => openPieces(target, pieces, file, sink, openers?.file() ?? inlineOpener()));
   } finally {
     key.fill(0);
   }
 }
 
-/** Writes of a restored packed file in flight at once (positioned, so their order does not matter). */
-const WRITES_IN_FLIGHT = 3;
-
 /**
  * Restores a packed file to `dest` (created; must not exist). Throws AgeError on any damage;
  * `dest` may then hold a partial file for the caller to remove. Each piece is written with one
- * positioned writev while the next ones are read and opened, up to WRITES_IN_FLIGHT at once.
- * No fsync, as restic's restore does none: the caller renames the finished file into place.
- * (Restoring it in a worker thread while blobs restore in this one was measured slower on the
- * 2-core machine, 2.9 s against 2.5 s for a 0.5 GB snapshot, and was dropped.)
+ * positioned writev while the next ones are read and opened. No fsync, as restic's restore does
+ * none: the caller renames the finished file into place.
  */
-export async function restorePackedFile(target: BackupTarget, body: ManifestBody, packed: PackedFile, identities: readonly string[], dest: string, followers?: FollowerPool): Promise<void> {
-  const follow = followers ? (f: string) => followers.follow(f) : packed.size >= FOLLOW_MIN_BYTES ? followFileInWorker : null;
-  await writeChecked(dest, packed, follow, (sink, elsewhere) => restorePacked(target, body, packed, identities, sink, elsewhere));
-}
-
-/** Packed files from this size on are hashed on a worker thread of their own (without a pool). */
-const FOLLOW_MIN_BYTES = 32 * 1024 * 1024;
-/** Whole objects from this size on are hashed by the pool's thread, if restore gives one. */
-const FOLLOW_OBJECT_MIN_BYTES = 256 * 1024;
-
-/**
- * Writes a restored file and checks its SHA-256: with `follow`, on a worker thread that reads the
- * file behind the writes (the written prefix), so hashing and decryption run on two cores; else
- * here, on the plaintext. Either way before the caller renames the file into place.
- */
-async function writeChecked(
-  dest: string,
-  expected: { path: string; size: number; sha256: string },
-  follow: ((file: string) => FileFollower) | null,
-  produce: (sink: (buffers: Buffer[], offset: number) => Promise<void>, sha256Elsewhere: boolean) => Promise<void>,
-): Promise<void> {
-  let follower: FileFollower | null = null;
-  try {
-    await writePieces(
-      dest,
-      (sink) => produce(sink, follower !== null),
-      (created) => {
-        try {
-          follower = follow?.(created) ?? null;
-        } catch {
-          follower = null;
-        }
-      },
-      (written) => follower?.advance(written),
-    );
-    const f = follower as FileFollower | null;
-    if (f && (await f.finish(expected.size)) !== expected.sha256) throw new AgeError('authentication', `${expected.path}: the restored file differs from the manifest's SHA-256`);
-  } catch (err) {
-    await (follower as FileFollower | null)?.cancel();
-    throw err;
-  }
+export async function restorePackedFile(target: BackupTarget, body: ManifestBody, packed: PackedFile, identities: readonly string[], dest: string, openers?: OpenerPool): Promise<void> {
+  await writePieces(dest, (sink) => restorePacked(target, body, packed, identities, sink, openers?.file() ?? inlineOpener()));
 }
 
 /**
  * Creates `dest` (must not exist) and writes what `produce` hands its sink, positioned,
- * WRITES_IN_FLIGHT at once. `opened` is called once the file exists (before anything is
- * produced); `written` with the length of the file's prefix that is completely written, each time
- * it grows.
+ * WRITES_IN_FLIGHT at once.
  */
-async function writePieces(
-  dest: string,
-  produce: (sink: (buffers: Buffer[], offset: number) => Promise<void>) => Promise<void>,
-  opened?: (dest: string) => void,
-  written?: (prefix: number) => void,
-): Promise<void> {
+async function writePieces(dest: string, produce: (sink: PieceSink) => Promise<void>): Promise<void> {
   const fh = await open(dest, 'wx', 0o600);
   const inFlight = new Set<Promise<void>>();
   let failed: unknown = null;
-  // Ends of completed writes by their start, to know how far the file is written without a gap.
-  const done = new Map<number, number>();
-  let prefix = 0;
   try {
-    opened?.(dest);
-    await produce(async (buffers, offset) => {
+    await produce(async (plaintext, offset, written) => {
       if (failed) throw failed;
-      const end = offset + buffers.reduce((n, b) => n + b.length, 0);
-      const w: Promise<void> = writeAll(fh, buffers, offset).then(
+      const w: Promise<void> = writeAll(fh, [plaintext], offset).then(
         () => {
           inFlight.delete(w);
-          if (!written) return;
-          done.set(offset, end);
-          const before = prefix;
-          for (let e = done.get(prefix); e !== undefined; e = done.get(prefix)) {
-            done.delete(prefix);
-            prefix = e;
-          }
-          if (prefix > before) written(prefix);
+          written?.();
         },
         (err: unknown) => {
           inFlight.delete(w);

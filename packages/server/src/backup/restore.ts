@@ -8,7 +8,7 @@ import type { SignedManifest } from './manifest.js';
 import type { ObjectProblem } from './object.js';
 import { checkPackedLayout } from './packs.js';
 import { restoreObjectFile, restorePackedFile } from './restore-pieces.js';
-import { FollowerPool } from './file-hash.js';
+import { OpenerPool } from './open-pool.js';
 import { AgeError } from './age.js';
 import { libpqEnv } from './snapshot.js';
 import type { BackupTarget } from './target.js';
@@ -33,7 +33,7 @@ export interface RestoreOptions {
   toDir: string;
   /** PostgreSQL snapshots: a fresh, empty database to restore into. */
   databaseUrl?: string;
-  /** Files restored at once (default 3). */
+  /** Files restored at once (default RESTORE_LANES). */
   lanes?: number;
 }
 
@@ -48,11 +48,12 @@ export interface RestoreResult {
 
 /**
  * Files restored at once: small files spend most of their time waiting on the thread pool (open,
- * header, read, write, close, rename), so more of them in flight keep both cores busy. Restoring
- * 3 GB (1,000 blobs and a 0.8 GiB database) on the loaded 2-core machine: 2 lanes 12.6-16.0 s,
- * 3 lanes 8.3-11.1 s (peak RSS 236 MiB), 4 lanes 9.5-9.7 s (262 MiB).
+ * header, read, write, close, rename), so several in flight keep the opener threads and the
+ * thread pool busy. Restoring 3 GB (1,000 blobs and a 0.8 GiB database) on the 2-core machine,
+ * chunks opened on two worker threads: 4 lanes 6.8-7.6 s (peak RSS 291-296 MiB with four
+ * manifests in the chain), 6 lanes 6.9-10.6 s (298-315 MiB).
  */
-const RESTORE_LANES = 3;
+const RESTORE_LANES = 4;
 
 export function pickSnapshot(manifests: readonly SignedManifest[], which: string): SignedManifest {
   if (manifests.length === 0) throw new RestoreError('the target holds no snapshot whose signature verifies');
@@ -108,19 +109,19 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     await rename(part, dest);
     bytes += size;
   };
-  // One worker thread hashes the restored files as they are written (file-hash.ts), so this
-  // thread only decrypts; without it (no thread to be had) files are hashed here.
-  let followers: FollowerPool | undefined;
+  // Worker threads open and hash the chunks (open-pool.ts), so this thread only reads and
+  // writes; without them (no thread to be had) chunks are opened here.
+  let openers: OpenerPool | undefined;
   try {
-    followers = new FollowerPool();
+    openers = new OpenerPool();
   } catch {
-    followers = undefined;
+    openers = undefined;
   }
-  const restorePackedPath = (file: (typeof packed)[number]) => restoreOne(file.path, file.size, (part) => restorePackedFile(target, manifest.body, file, options.identities, part, followers));
-  const restoreFile = (file: SignedManifest['body']['files'][number]) => restoreOne(file.path, file.size, (part) => restoreObjectFile(target, file, options.identities, part, followers));
+  const restorePackedPath = (file: (typeof packed)[number]) => restoreOne(file.path, file.size, (part) => restorePackedFile(target, manifest.body, file, options.identities, part, openers));
+  const restoreFile = (file: SignedManifest['body']['files'][number]) => restoreOne(file.path, file.size, (part) => restoreObjectFile(target, file, options.identities, part, openers));
   try {
     // Several files at once: one file's reads and writes (libuv's thread pool) overlap another's
-    // decryption and hashing (the main thread). The first failure stops the others from starting.
+    // opening and hashing (the opener threads). The first failure stops the others from starting.
     // A packed database is one job (its blocks are written in order), started first.
     const queue: (() => Promise<void>)[] = [...packed.map((p) => () => restorePackedPath(p)), ...manifest.body.files.filter((f) => !packedPaths.has(f.path)).map((f) => () => restoreFile(f))];
     let failed: unknown = null;
@@ -142,7 +143,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     await rm(toDir, { recursive: true, force: true });
     throw err;
   } finally {
-    await followers?.close();
+    await openers?.close();
   }
   return { manifest, toDir, files: packed.length + manifest.body.files.filter((f) => !packedPaths.has(f.path)).length, bytes, chainProblems: chain.problems };
 }
