@@ -99,6 +99,7 @@ function timed(label: string, bin: string, args: string[], env: NodeJS.ProcessEn
   const opMs = /"opMs":(\d+)/.exec(r.stdout);
   const line = `${label}${process.env.COLD === '1' ? ' (cold)' : ''}: wall ${s} s${opMs ? `, operation ${(Number(opMs[1]) / 1000).toFixed(2)} s` : ''}, ${(Number(kb) / 1024).toFixed(0)} MiB, user ${u} s, sys ${sys} s`;
   console.log(line);
+  if (r.stderr.trim()) console.log(r.stderr.trim().split('\n').map((l) => `    ${l}`).join('\n'));
   writeFileSync(path.join(state, 'log.txt'), `${new Date().toISOString()} ${line} ${r.stdout.trim()}\n`, { flag: 'a' });
 }
 

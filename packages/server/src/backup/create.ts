@@ -14,6 +14,7 @@ import { configWithoutSecrets, listBlobs, postgresDump, readFileStream, startSql
 import { manifestName } from './target.js';
 import { findTarget, openTarget } from './targets.js';
 import { readChain } from './chain.js';
+import { verifiedManifests } from './verified-manifests.js';
 import * as store from './store.js';
 import { acquireRunLock } from './lock.js';
 
@@ -99,7 +100,9 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     }
 
     const recorded = await store.recordedChain(deps.db, info.name);
-    const chain = await readChain(target, key.verifier, recorded);
+    // Signatures this writer checked or made in earlier runs are not checked again (verified-manifests.ts).
+    const seen = await verifiedManifests(config.dataDir, key.dedupKey, key.verifier, key.signer);
+    const chain = await readChain(target, seen.verifier, recorded);
     if (chain.problems.length > 0) {
       throw new BackupChainError(`target "${info.name}" fails its chain check; fix or investigate before writing to it: ${chain.problems.map((p) => p.message).join('; ')}`);
     }
@@ -177,6 +180,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     let reusedBlocks = 0;
     if (copying) {
       tables = await copying.done;
+      Object.assign(phasesMs, copying.timings);
       copying = null;
       phase('copy');
       const result = await packFile(target, recipients, copy, { path: 'db/consilium.sqlite', dedupKey: key.dedupKey, previous: previous?.body ?? null, deferSync, onPack: (f) => options.onObject?.(f) });
@@ -220,12 +224,13 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
       files,
       ...(packed && { packed }),
     };
-    const manifest: SignedManifest = signManifest(body, key.signer);
+    const manifest: SignedManifest = signManifest(body, seen.signer);
     phase('sign');
     // Every object this run wrote is on disk before the manifest that names it.
     await target.syncObjects(written);
     phase('sync');
     await target.putManifest(manifestName(body.seq, snapshotId), manifest.note);
+    await seen.save();
     phase('manifest');
 
     const bytesTotal = files.reduce((n, f) => n + f.encryptedSize, 0);

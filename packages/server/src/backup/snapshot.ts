@@ -34,6 +34,8 @@ export interface SqliteSnapshotRun {
   done: Promise<Record<string, number>>;
   /** Stops the copy (on an error elsewhere); resolves once the thread has stopped writing. */
   cancel(): Promise<void>;
+  /** Once done: milliseconds the thread spent in the backup API and in counting rows. */
+  readonly timings: Record<string, number>;
 }
 
 /**
@@ -57,14 +59,14 @@ export function startSqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: strin
     resolveStarted = resolve;
     rejectStarted = reject;
   });
-  const done = new Promise<Record<string, number>>((resolve, reject) => {
+  const done = new Promise<{ tables: Record<string, number>; timings: Record<string, number> }>((resolve, reject) => {
     const fail = (err: Error) => {
       rejectStarted(err);
       reject(err);
     };
-    worker.on('message', (m: { started?: true; tables?: Record<string, number>; error?: string; code?: string }) => {
+    worker.on('message', (m: { started?: true; tables?: Record<string, number>; timings?: Record<string, number>; error?: string; code?: string }) => {
       if (m.started) resolveStarted();
-      else if (m.tables) resolve(m.tables);
+      else if (m.tables) resolve({ tables: m.tables, timings: m.timings ?? {} });
       else fail(Object.assign(new Error(`copying the SQLite database failed: ${m.error}`), m.code ? { code: m.code } : {}));
     });
     worker.once('error', fail);
@@ -72,9 +74,14 @@ export function startSqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: strin
   });
   started.catch(() => {});
   done.catch(() => {});
+  const timings: Record<string, number> = {};
   return {
     started,
-    done,
+    done: done.then((r) => {
+      Object.assign(timings, r.timings);
+      return r.tables;
+    }),
+    timings,
     cancel: async () => {
       await worker.terminate();
     },
@@ -88,6 +95,7 @@ const SNAPSHOT_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const { source: sourceFile, dest, gate } = workerData;
+const timings = {};
 function rowCounts(db) {
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
   const counts = {};
@@ -118,7 +126,9 @@ function rowCounts(db) {
     parentPort.postMessage({ started: true });
     if (gate) Atomics.wait(gate, 0, 0);
     // One step for the whole file (better-sqlite3's default, 100 pages a step, is slow on big files).
+    const t0 = performance.now();
     await source.backup(dest, { progress: () => 1 << 20 });
+    timings.backupMs = Math.round(performance.now() - t0);
     source.exec('COMMIT');
   } finally {
     source.close();
@@ -126,8 +136,11 @@ function rowCounts(db) {
   const copy = new Database(dest);
   try {
     // A self-contained file (no -wal beside it); the server turns WAL back on when it opens it.
+    const t1 = performance.now();
     copy.pragma('journal_mode = DELETE');
-    parentPort.postMessage({ tables: rowCounts(copy) });
+    const tables = rowCounts(copy);
+    timings.countsMs = Math.round(performance.now() - t1);
+    parentPort.postMessage({ tables, timings });
   } finally {
     copy.close();
   }
