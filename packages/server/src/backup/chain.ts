@@ -1,5 +1,5 @@
 import type { NoteVerifier } from '@consilium/crypto';
-import { ManifestError, openManifest, type SignedManifest } from './manifest.js';
+import { ManifestError, openManifest, type CheckedManifest } from './manifest.js';
 import { MANIFEST_NAME, type BackupTarget } from './target.js';
 
 export interface ChainProblem {
@@ -9,10 +9,13 @@ export interface ChainProblem {
 }
 
 export interface Chain {
-  /** Manifests whose signature verifies, in seq order (live snapshots only). */
-  manifests: SignedManifest[];
+  /**
+   * Manifests whose signature verifies, in seq order (live snapshots only). Without their notes:
+   * a chain of a year of daily snapshots of a large database holds hundreds of 4 MB notes.
+   */
+  manifests: CheckedManifest[];
   /** Manifests of pruned snapshots (in pruned/): their links are checked, their data is gone on purpose. */
-  pruned: SignedManifest[];
+  pruned: CheckedManifest[];
   problems: ChainProblem[];
 }
 
@@ -32,7 +35,7 @@ export interface RecordedSnapshot {
  */
 export async function readChain(target: BackupTarget, verifier: NoteVerifier, recorded: readonly RecordedSnapshot[] = []): Promise<Chain> {
   const problems: ChainProblem[] = [];
-  const bySeq = new Map<number, SignedManifest[]>();
+  const bySeq = new Map<number, CheckedManifest[]>();
   const prunedHashes = new Set<string>();
   const live = (await target.listManifests()).map((name) => ({ name, dir: 'snapshots' as const }));
   const retired = (await target.listPrunedManifests()).map((name) => ({ name, dir: 'pruned' as const }));
@@ -40,9 +43,10 @@ export async function readChain(target: BackupTarget, verifier: NoteVerifier, re
     const [, seqText, id] = MANIFEST_NAME.exec(name)!;
     const seq = Number(seqText);
     const where = dir === 'pruned' ? `pruned/${name}` : name;
-    let m: SignedManifest;
+    let m: CheckedManifest;
     try {
-      m = openManifest(await target.readManifest(name, dir), verifier);
+      const { body, hash } = openManifest(await target.readManifest(name, dir), verifier);
+      m = { body, hash };
     } catch (err) {
       if (!(err instanceof ManifestError)) throw err;
       problems.push({ kind: 'signature', seq, message: `${where}: ${err.message}` });
@@ -59,9 +63,9 @@ export async function readChain(target: BackupTarget, verifier: NoteVerifier, re
     bySeq.set(seq, [...here, m]);
   }
 
-  const manifests: SignedManifest[] = [];
+  const manifests: CheckedManifest[] = [];
   const seqs = [...bySeq.keys()].sort((a, b) => a - b);
-  let prev: SignedManifest | null = null;
+  let prev: CheckedManifest | null = null;
   for (const seq of seqs) {
     const here = bySeq.get(seq)!;
     if (here.length > 1) problems.push({ kind: 'forked', seq, message: `${here.length} different signed manifests claim seq ${seq}: the chain forked` });

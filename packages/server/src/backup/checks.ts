@@ -7,7 +7,7 @@ import { parseVerifierKey, type NoteSigner } from '@consilium/crypto';
 import { openDatabase } from '../db/database.js';
 import { verifyLog } from '../audit/verify.js';
 import type { LogKey } from '../audit/signing.js';
-import type { SignedManifest } from './manifest.js';
+import type { CheckedManifest } from './manifest.js';
 import { postgresRowCounts, sqliteRowCounts } from './snapshot.js';
 
 export interface RestoreCheck {
@@ -39,7 +39,7 @@ function verifyOnlyKey(verifierKey: string): LogKey {
  * signed checkpoints, the checkpoints named in the manifest present, and every blob's content
  * hashing to its name.
  */
-export async function checkRestored(manifest: SignedManifest, where: { dir: string; databaseUrl?: string }): Promise<RestoreCheck[]> {
+export async function checkRestored(manifest: CheckedManifest, where: { dir: string; databaseUrl?: string }): Promise<RestoreCheck[]> {
   const checks: RestoreCheck[] = [];
   const body = manifest.body;
   let counts: Record<string, number>;

@@ -1,7 +1,8 @@
 import { createHash, hkdfSync } from 'node:crypto';
 import { z } from 'zod';
-import { formatVerifierKey, generateNoteKey, openNote, parseVerifierKey, signNote, type NoteSigner, type NoteVerifier } from '@consilium/crypto';
+import { formatVerifierKey, generateNoteKey, openNote, signNote, type NoteSigner, type NoteVerifier } from '@consilium/crypto';
 import { nativeNoteSigner } from './native-signer.js';
+import { nativeNoteVerifier } from './native-verifier.js';
 
 /**
  * A snapshot's manifest: what it holds, and the hash of every ciphertext chunk of every object,
@@ -76,12 +77,16 @@ export const ManifestBody = z.strictObject({
 });
 export type ManifestBody = z.infer<typeof ManifestBody>;
 
-export interface SignedManifest {
+/** A manifest whose signature verified: its body and the hash of its signed note. */
+export interface CheckedManifest {
   body: ManifestBody;
-  /** The signed note exactly as stored. */
-  note: string;
   /** SHA-256 (hex) of the note: what the next manifest and the audit log refer to. */
   hash: string;
+}
+
+export interface SignedManifest extends CheckedManifest {
+  /** The signed note exactly as stored. */
+  note: string;
 }
 
 export class ManifestError extends Error {
@@ -145,9 +150,10 @@ export function backupSigningKey(signerKey: string): BackupSigningKey {
   const signer = nativeNoteSigner(signerKey);
   const verifierKey = formatVerifierKey(signer.name, signer.publicKey);
   const dedupKey = Buffer.from(hkdfSync('sha256', Buffer.from(signerKey, 'utf8'), Buffer.alloc(0), 'consilium-backup dedup key v1', 32));
-  return { signer, verifier: parseVerifierKey(verifierKey), verifierKey, dedupKey };
+  return { signer, verifier: nativeNoteVerifier(verifierKey), verifierKey, dedupKey };
 }
 
+/** Checks manifests with Node's Ed25519 (native-verifier.ts): every manifest of a chain is checked. */
 export function backupVerifier(verifierKey: string): NoteVerifier {
-  return parseVerifierKey(verifierKey);
+  return nativeNoteVerifier(verifierKey);
 }

@@ -32,7 +32,7 @@ parentPort.on('message', (m) => {
     hashes.delete(m.file);
     return;
   }
-  const data = Buffer.from(m.data, 0, m.length);
+  const data = Buffer.from(m.data, m.offset, m.length);
   m.lengths = [];
   const nonces = Buffer.from(m.nonces);
   let h = hashes.get(m.file);
@@ -234,10 +234,11 @@ export class OpenerPool {
         const length = own.length;
         w.load += length;
         try {
-          const r = await w.request({ op: 'open', file, key, first, count, chunkBytes: CHUNK_CIPHERTEXT, data: own.buffer, length, nonces: nonces.buffer }, [own.buffer as ArrayBuffer, nonces.buffer as ArrayBuffer]);
+          const offset = own.byteOffset;
+          const r = await w.request({ op: 'open', file, key, first, count, chunkBytes: CHUNK_CIPHERTEXT, data: own.buffer, offset, length, nonces: nonces.buffer }, [own.buffer as ArrayBuffer, nonces.buffer as ArrayBuffer]);
           const lengths = r.lengths!;
           const memory = mine ? buffers.adopt(r.data!) : Buffer.from(r.data!, 0, r.data!.byteLength);
-          return { plain: memory.subarray(0, lengths.reduce((n, l) => n + l, 0)), lengths };
+          return { plain: memory.subarray(offset, offset + lengths.reduce((n, l) => n + l, 0)), lengths };
         } catch (err) {
           const back = (err as { data?: ArrayBuffer }).data;
           if (back && mine) buffers.give(buffers.adopt(back));

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import type { NoteVerifier } from '@consilium/crypto';
 import { readChain, type ChainProblem } from './chain.js';
-import type { SignedManifest } from './manifest.js';
+import type { CheckedManifest } from './manifest.js';
 import type { ObjectProblem } from './object.js';
 import { checkPackedLayout } from './packs.js';
 import { restoreObjectFile, restorePackedFile } from './restore-pieces.js';
@@ -38,7 +38,7 @@ export interface RestoreOptions {
 }
 
 export interface RestoreResult {
-  manifest: SignedManifest;
+  manifest: CheckedManifest;
   toDir: string;
   files: number;
   bytes: number;
@@ -55,7 +55,7 @@ export interface RestoreResult {
  */
 const RESTORE_LANES = 4;
 
-export function pickSnapshot(manifests: readonly SignedManifest[], which: string): SignedManifest {
+export function pickSnapshot(manifests: readonly CheckedManifest[], which: string): CheckedManifest {
   if (manifests.length === 0) throw new RestoreError('the target holds no snapshot whose signature verifies');
   if (which === 'latest') return manifests[manifests.length - 1]!;
   const found = /^\d+$/.test(which) ? manifests.find((m) => m.body.seq === Number(which)) : manifests.find((m) => m.body.snapshotId === which);
@@ -82,8 +82,8 @@ function destination(toDir: string, filePath: string): string {
  */
 export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreResult> {
   const { target, toDir } = options;
-  const chain = await readChain(target, options.verifier);
-  const manifest = pickSnapshot(chain.manifests, options.snapshot);
+  // Only the snapshot restored is kept: the chain's other manifests are garbage from here on.
+  const { manifest, chainProblems } = await readChain(target, options.verifier).then((chain) => ({ manifest: pickSnapshot(chain.manifests, options.snapshot), chainProblems: chain.problems }));
   if (manifest.body.database === 'postgres' && !options.databaseUrl) throw new RestoreError('this snapshot holds a PostgreSQL database: give --database-url of a fresh, empty database to restore into');
   const existing = await readdir(toDir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
   if (existing.length > 0) throw new RestoreError(`${toDir} is not empty: restore into a fresh directory`);
@@ -94,11 +94,18 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   const packedPaths = new Set(packed.map((p) => p.path));
   await mkdir(toDir, { recursive: true, mode: 0o700 });
   let bytes = 0;
+  // Each directory is made once (blobs share 256 of them), not once per file.
+  const dirs = new Map<string, Promise<unknown>>();
+  const madeDir = (dir: string) => {
+    let made = dirs.get(dir);
+    if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true, mode: 0o700 })));
+    return made;
+  };
   // Each file is written to a temporary name and moved into place only once it is whole and
   // authentic (AgeError otherwise); the caller removes the whole directory on any failure.
   const restoreOne = async (filePath: string, size: number, write: (part: string) => Promise<void>) => {
     const dest = destination(toDir, filePath);
-    await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
+    await madeDir(path.dirname(dest));
     const part = `${dest}.part`;
     try {
       await write(part);
@@ -118,7 +125,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     openers = undefined;
   }
   const restorePackedPath = (file: (typeof packed)[number]) => restoreOne(file.path, file.size, (part) => restorePackedFile(target, manifest.body, file, options.identities, part, openers));
-  const restoreFile = (file: SignedManifest['body']['files'][number]) => restoreOne(file.path, file.size, (part) => restoreObjectFile(target, file, options.identities, part, openers));
+  const restoreFile = (file: CheckedManifest['body']['files'][number]) => restoreOne(file.path, file.size, (part) => restoreObjectFile(target, file, options.identities, part, openers));
   try {
     // Several files at once: one file's reads and writes (libuv's thread pool) overlap another's
     // opening and hashing (the opener threads). The first failure stops the others from starting.
@@ -145,7 +152,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
   } finally {
     await openers?.close();
   }
-  return { manifest, toDir, files: packed.length + manifest.body.files.filter((f) => !packedPaths.has(f.path)).length, bytes, chainProblems: chain.problems };
+  return { manifest, toDir, files: packed.length + manifest.body.files.filter((f) => !packedPaths.has(f.path)).length, bytes, chainProblems };
 }
 
 /** pg_restore of a custom-format dump into an empty database, in one transaction. */
