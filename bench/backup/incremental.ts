@@ -11,7 +11,8 @@
  *   flock /tmp/consilium-bench.lock npx tsx bench/backup/incremental.ts restic W [runs]
  *   flock /tmp/consilium-bench.lock npx tsx bench/backup/incremental.ts both W [runs]   (alternating)
  *   flock /tmp/consilium-bench.lock npx tsx bench/backup/incremental.ts ab W [runs]     (alternating
- *       ours, restic and OURS_B=<another ours.mjs>, e.g. one importing an older build)
+ *       ours, restic and OURS_B=<another ours.mjs>, e.g. one importing an older build; OURS_A
+ *       replaces ours.mjs the same way)
  * COLD=1 drops the data set from the page cache before each timed backup (both tools then read
  * it from disk; otherwise whichever runs second may find it cached).
  *
@@ -140,7 +141,7 @@ if (cmd === 'prepare') {
   copyFileSync(dbFile, path.join(state, 'y.db'));
   console.log(`prepared: ${messages} + ${add} messages, database ${before} -> ${statSync(dbFile).size} bytes, ${written} bytes of new blobs; recipients ${recipients()}`);
 } else {
-  const ours = (script = path.join(here, 'ours.mjs'), label = 'ours') => {
+  const ours = (script = process.env.OURS_A ?? path.join(here, 'ours.mjs'), label = 'ours') => {
     resetTo(oursTarget, path.join(state, 'target-x.txt'));
     copyFileSync(path.join(state, 'y.db'), dbFile);
     const r = recipients();

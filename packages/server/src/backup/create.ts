@@ -113,8 +113,18 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     const files: ManifestFile[] = [];
     let bytesWritten = 0;
     let reusedBlobs = 0;
-    // Objects are written without an fsync each; all are synced at once before the manifest.
+    // Objects are written without an fsync each; all are synced before the manifest: the blobs
+    // while the database is still being copied, the packs while the manifest is signed, the rest last.
     const written: string[] = [];
+    const synced = new Set<string>();
+    const syncing: Promise<void>[] = [];
+    const syncSoon = (objects: readonly string[]) => {
+      if (objects.length === 0) return;
+      for (const o of objects) synced.add(o);
+      const p = target.syncObjects(objects);
+      p.catch(() => {});
+      syncing.push(p);
+    };
     const add = async (file: ManifestFile, isNew: boolean) => {
       files.push(file);
       if (isNew) {
@@ -172,6 +182,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
     if (failed) throw failed.reason;
     phase('blobs');
+    syncSoon(done.filter((d) => d!.written).map((d) => d!.file.object));
 
     // The SQLite copy, complete: 64 KiB blocks in packs, unchanged blocks taken from the previous
     // snapshot (packs.ts). Its packs come first in the manifest, as the database always has.
@@ -185,6 +196,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
       phase('copy');
       const result = await packFile(target, recipients, copy, { path: 'db/consilium.sqlite', dedupKey: key.dedupKey, previous: previous?.body ?? null, deferSync, onPack: (f) => options.onObject?.(f) });
       phase('pack');
+      syncSoon(result.written);
       // Freeing the copy's blocks takes ~0.2 s for 0.8 GiB: a libuv thread does it while this
       // one signs; awaited before the run ends.
       removingWork = rm(work, { recursive: true, force: true });
@@ -227,7 +239,8 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     const manifest: SignedManifest = signManifest(body, seen.signer);
     phase('sign');
     // Every object this run wrote is on disk before the manifest that names it.
-    await target.syncObjects(written);
+    await Promise.all(syncing);
+    await target.syncObjects(written.filter((o) => !synced.has(o)));
     phase('sync');
     await target.putManifest(manifestName(body.seq, snapshotId), manifest.note);
     await seen.save();
