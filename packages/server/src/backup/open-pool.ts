@@ -163,7 +163,10 @@ interface Pending {
 
 class OpenWorker {
   readonly worker: Worker;
-  /** Ciphertext bytes sent and not yet answered: a new file goes to the least loaded worker. */
+  /**
+   * Bytes of the files given to this worker still to be opened: a new file goes to the least
+   * loaded worker, so a large database given to one sends the blobs to the others meanwhile.
+   */
   load = 0;
   private readonly pending = new Map<number, Pending>();
   private failed: Error | null = null;
@@ -219,10 +222,19 @@ export class OpenerPool {
     return this.workers.length;
   }
 
-  file(): FileOpener {
+  /** A file of about `bytes` bytes (its plaintext size) to open, on the least loaded thread. */
+  file(bytes = 0): FileOpener {
     const w = this.workers.reduce((a, b) => (b.load < a.load ? b : a));
     const file = this.nextFile++;
     let ended = false;
+    // What this file still adds to its worker's load: the pieces' bytes come off as they are opened.
+    let left = bytes;
+    w.load += left;
+    const done = (n: number) => {
+      const d = Math.min(n, left);
+      left -= d;
+      w.load -= d;
+    };
     return {
       open: async (key, first, count, lastIndex, data, buffers) => {
         const nonces = Buffer.allocUnsafeSlow(count * 12);
@@ -232,7 +244,6 @@ export class OpenerPool {
         const mine = buffers.owns(data);
         const own = mine ? data : ((copy) => Buffer.from(copy.buffer, 0, copy.length))(new Uint8Array(data));
         const length = own.length;
-        w.load += length;
         try {
           const offset = own.byteOffset;
           const r = await w.request({ op: 'open', file, key, first, count, chunkBytes: CHUNK_CIPHERTEXT, data: own.buffer, offset, length, nonces: nonces.buffer }, [own.buffer as ArrayBuffer, nonces.buffer as ArrayBuffer]);
@@ -244,17 +255,19 @@ export class OpenerPool {
           if (back && mine) buffers.give(buffers.adopt(back));
           throw err;
         } finally {
-          w.load -= length;
+          done(length);
         }
       },
       digest: async () => {
         ended = true;
+        done(left);
         const r = await w.request({ op: 'digest', file }, []);
         return r.sha256!;
       },
       cancel: () => {
         if (!ended) w.post({ op: 'drop', file });
         ended = true;
+        done(left);
       },
     };
   }

@@ -315,8 +315,8 @@ describe('whole objects restored in pieces (restoreObjectFile)', () => {
     expect((await restoreTo(file, pq[5]!.identity)).equals(data)).toBe(true);
   });
 
-  const refusals = async (restoreTo: (file: ManifestFile, identity?: string) => Promise<Buffer>) => {
-    const data = randomBytes(200 * BLOCK_SIZE + 99);
+  const refusals = async (restoreTo: (file: ManifestFile, identity?: string) => Promise<Buffer>, blocks: number) => {
+    const data = randomBytes(blocks * BLOCK_SIZE + 99);
     const file = await seal(data);
     const p = packPath(file.object);
     const good = readFileSync(p);
@@ -350,13 +350,16 @@ describe('whole objects restored in pieces (restoreObjectFile)', () => {
     expect((await restoreTo(file)).equals(data)).toBe(true);
   };
 
+  // 200 blocks: read in pieces; 5 blocks: read whole at once (header and chunks in one read).
   it.each([
-    ['on this thread', 0],
-    ['on opener threads', 2],
-  ])('refuses a flipped bit, a cut, appended bytes, swapped chunks, another header, a missing object and a wrong identity (%s)', async (_, threads) => {
+    ['on this thread, in pieces', 0, 200],
+    ['on opener threads, in pieces', 2, 200],
+    ['on this thread, read whole', 0, 5],
+    ['on opener threads, read whole', 2, 5],
+  ])('refuses a flipped bit, a cut, appended bytes, swapped chunks, another header, a missing object and a wrong identity (%s)', async (_, threads, blocks) => {
     const pool = threads ? new OpenerPool(threads) : undefined;
     try {
-      await refusals((file, identity = ops.identity) => restoreTo(file, identity, pool));
+      await refusals((file, identity = ops.identity) => restoreTo(file, identity, pool), blocks);
     } finally {
       await pool?.close();
     }

@@ -253,7 +253,7 @@ export async function restoreObjectFile(target: BackupTarget, file: ManifestFile
     }
   }
   try {
-    await writePieces(dest, (sink) => openPieces(target, pieces, file, sink, openers?.file() ?? inlineOpener()));
+    await writePieces(dest, (sink) => openPieces(target, pieces, file, sink, openers?.file(file.size) ?? inlineOpener()));
   } finally {
     key.fill(0);
   }
@@ -282,7 +282,7 @@ async function readWhole(target: BackupTarget, file: ManifestFile): Promise<Buff
  * none: the caller renames the finished file into place.
  */
 export async function restorePackedFile(target: BackupTarget, body: ManifestBody, packed: PackedFile, identities: readonly string[], dest: string, openers?: OpenerPool): Promise<void> {
-  await writePieces(dest, (sink) => restorePacked(target, body, packed, identities, sink, openers?.file() ?? inlineOpener()));
+  await writePieces(dest, (sink) => restorePacked(target, body, packed, identities, sink, openers?.file(packed.size) ?? inlineOpener()));
 }
 
 /**

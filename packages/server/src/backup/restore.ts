@@ -47,11 +47,12 @@ export interface RestoreResult {
 }
 
 /**
- * Files restored at once: small files spend most of their time waiting on the thread pool (open,
- * header, read, write, close, rename), so several in flight keep the opener threads and the
- * thread pool busy. Restoring 3 GB (1,000 blobs and a 0.8 GiB database) on the 2-core machine,
- * chunks opened on two worker threads: 4 lanes 6.8-7.6 s (peak RSS 291-296 MiB with four
- * manifests in the chain), 6 lanes 6.9-10.6 s (298-315 MiB).
+ * Files restored at once: small files spend most of their time waiting on reads and the thread
+ * pool (open, read, write, close, rename), so several in flight keep the opener threads busy.
+ * Restoring 3 GB (1,000 blobs and a 0.8 GiB database) from a cold page cache on the 2-core
+ * machine, four manifests in the chain: 4 lanes 6.4-7.7 s (peak RSS 284-286 MiB), 6 lanes
+ * 6.3-8.4 s (299-301 MiB), 8 lanes 5.9-6.9 s (280-321 MiB); restic 6.3-7.0 s. Four keep the
+ * memory aim with room to spare.
  */
 const RESTORE_LANES = 4;
 
