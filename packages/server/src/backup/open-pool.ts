@@ -13,7 +13,9 @@ import { AgeError, CHUNK_CIPHERTEXT, chunkNonce, openChunk } from './age.js';
  * All pieces of one file go to one worker, in order, so the worker keeps the file's running
  * SHA-256 of the plaintext (no second read of the restored file). The nonces are made here with
  * age.ts's chunkNonce, so the STREAM format lives in one place; the worker is plain JavaScript on
- * node:crypto, evaluated, so it runs from the sources and the build alike.
+ * node:crypto, evaluated, so it runs from the sources and the build alike. The payload key goes
+ * to the thread with each piece (a structured-clone copy, not wiped there: it stays in this
+ * process's memory until collected, as the restoring thread's own copies did before).
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
