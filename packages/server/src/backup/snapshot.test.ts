@@ -98,4 +98,35 @@ describe('SQLite snapshot (online backup API into 64 KiB destination pages)', ()
     mkdirSync(elsewhere);
     await expect(sqliteSnapshot({ dataDir: elsewhere }, path.join(dir, 'never2.sqlite'))).rejects.toThrow(/copying the SQLite database failed/);
   });
+
+  it('copies the same on this thread as on the copy thread (the fallback when no thread can be had)', async () => {
+    const dataDir = path.join(dir, 'data-here');
+    mkdirSync(dataDir);
+    const live = new SqliteDatabase(sqlitePath({ dataDir }));
+    live.pragma('journal_mode = WAL');
+    live.pragma('wal_autocheckpoint = 0');
+    live.exec('CREATE TABLE a (id INTEGER PRIMARY KEY, body BLOB); CREATE TABLE b (x TEXT)');
+    const insert = live.prepare('INSERT INTO a (body) VALUES (?)');
+    live.transaction(() => {
+      for (let i = 0; i < 1500; i++) insert.run(randomBytes(1500));
+    })();
+    const inWorker = path.join(dir, 'copy-worker.sqlite');
+    const here = path.join(dir, 'copy-here.sqlite');
+    const w = startSqliteSnapshot({ dataDir }, inWorker);
+    await w.started;
+    const h = startSqliteSnapshot({ dataDir }, here, { inThisThread: true });
+    await h.started;
+    expect(await h.done).toEqual(await w.done);
+    expect(await h.done).toEqual({ a: 1500, b: 0 });
+    expect(h.timings.backupMs).toBeGreaterThanOrEqual(0);
+    live.close();
+    const a = readFileSync(inWorker);
+    const b = readFileSync(here);
+    expect(a.length).toBe(b.length);
+    // The same image but for the header's change counters (bytes 24..27 and 92..95).
+    const differ: number[] = [];
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differ.push(i);
+    expect(differ.every((i) => (i >= 24 && i < 28) || (i >= 92 && i < 96))).toBe(true);
+    await expect(startSqliteSnapshot({ dataDir: path.join(dir, 'no-such-data') }, path.join(dir, 'never3.sqlite'), { inThisThread: true }).done).rejects.toThrow(/copying the SQLite database failed/);
+  });
 });

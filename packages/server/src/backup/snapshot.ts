@@ -47,12 +47,18 @@ export interface SqliteSnapshotRun {
  * and the WAL through SQLite's pager, never a raw copy of the files) without restarting.
  * `gate` (tests): the worker waits after `started` until gate[0] is non-zero.
  */
-export function startSqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: string, options: { gate?: Int32Array } = {}): SqliteSnapshotRun {
-  const worker = new Worker(SNAPSHOT_WORKER, {
-    eval: true,
-    workerData: { module: requireHere.resolve('better-sqlite3'), source: sqlitePath(config), dest, gate: options.gate },
-    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
-  });
+export function startSqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: string, options: { gate?: Int32Array; inThisThread?: boolean } = {}): SqliteSnapshotRun {
+  let worker: Worker;
+  try {
+    if (options.inThisThread) throw new Error('asked to copy in this thread');
+    worker = new Worker(SNAPSHOT_WORKER, {
+      eval: true,
+      workerData: { module: requireHere.resolve('better-sqlite3'), source: sqlitePath(config), dest, gate: options.gate },
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
+    });
+  } catch {
+    return sqliteSnapshotHere(sqlitePath(config), dest);
+  }
   let resolveStarted!: () => void;
   let rejectStarted!: (err: Error) => void;
   const started = new Promise<void>((resolve, reject) => {
@@ -89,6 +95,58 @@ export function startSqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: strin
 }
 
 const requireHere = createRequire(import.meta.url);
+
+/** The same copy on this thread (no worker thread could be had), for the same callers. */
+function sqliteSnapshotHere(sourceFile: string, dest: string): SqliteSnapshotRun {
+  const timings: Record<string, number> = {};
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const done = (async () => {
+    const pre = new SqliteDatabase(dest);
+    try {
+      pre.pragma('page_size = 65536');
+      pre.pragma('user_version = 1');
+    } finally {
+      pre.close();
+    }
+    const source = new SqliteDatabase(sourceFile, { readonly: true, fileMustExist: true });
+    try {
+      source.pragma('busy_timeout = 5000');
+      source.exec('BEGIN');
+      source.prepare('SELECT count(*) FROM sqlite_master').get();
+      markStarted();
+      const t0 = performance.now();
+      await source.backup(dest, { progress: () => 1 << 20 });
+      timings.backupMs = Math.round(performance.now() - t0);
+      source.exec('COMMIT');
+    } finally {
+      source.close();
+    }
+    const copy = new SqliteDatabase(dest);
+    try {
+      const t1 = performance.now();
+      copy.pragma('journal_mode = DELETE');
+      const tables = sqliteRowCounts(copy);
+      timings.countsMs = Math.round(performance.now() - t1);
+      return tables;
+    } finally {
+      copy.close();
+    }
+  })().catch((err: unknown) => {
+    throw Object.assign(new Error(`copying the SQLite database failed: ${err instanceof Error ? err.message : String(err)}`), { cause: err });
+  });
+  const startedOrFailed = Promise.race([started, done.then(() => {})]);
+  startedOrFailed.catch(() => {});
+  done.catch(() => {});
+  return {
+    started: startedOrFailed,
+    done,
+    timings,
+    cancel: async () => {
+      await done.catch(() => {});
+    },
+  };
+}
 
 // Plain CommonJS, evaluated, so it runs from the sources and the build alike.
 const SNAPSHOT_WORKER = `
