@@ -18,6 +18,7 @@ import { restoreSnapshot } from './restore.js';
 import { checkRestored } from './checks.js';
 import { findTarget, openTarget } from './targets.js';
 import { recordedChain } from './store.js';
+import { readChain } from './chain.js';
 import { DEPLOYMENT_LOG } from '../audit/log.js';
 
 let server: TestServer;
@@ -97,6 +98,16 @@ describe(`backups (${testPgUrl ? 'PostgreSQL' : 'SQLite'})`, () => {
     const full = await verifyTarget(target, key.verifier, { recorded, identities: [escrow.identity] });
     expect(full).toMatchObject({ ok: true, mode: 'read-data' });
     expect(full.objectsRead).toBe(full.objects);
+
+    // The chain keeps one copy of an entry both snapshots name (a reused blob), each its own of the others.
+    const chain = await readChain(target, key.verifier);
+    const [a, b] = chain.manifests.map((m) => m.body.files);
+    const reused = a!.filter((f) => f.kind === 'blob');
+    expect(reused.length).toBe(2);
+    for (const f of reused) expect(b!.find((g) => g.object === f.object)).toBe(f);
+    const added = b!.filter((g) => g.kind === 'blob' && !a!.some((f) => f.object === g.object));
+    expect(added.length).toBe(1);
+    expect(b!.find((g) => g.path === 'config/config.json')).not.toBe(a!.find((f) => f.path === 'config/config.json'));
   });
 
   it('restores into a fresh directory, and a server started on it has every account, blob and audit entry', async () => {

@@ -1,5 +1,6 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { NoteVerifier } from '@consilium/crypto';
-import { ManifestError, openManifest, type CheckedManifest } from './manifest.js';
+import { ManifestError, openManifest, type CheckedManifest, type ManifestBody, type ManifestFile } from './manifest.js';
 import { MANIFEST_NAME, type BackupTarget } from './target.js';
 
 export interface ChainProblem {
@@ -37,6 +38,18 @@ export async function readChain(target: BackupTarget, verifier: NoteVerifier, re
   const problems: ChainProblem[] = [];
   const bySeq = new Map<number, CheckedManifest[]>();
   const prunedHashes = new Set<string>();
+  // Snapshots name mostly the same objects (blobs, reused packs), each with its full list of chunk
+  // hashes: one copy of each identical entry is kept, so a chain of many snapshots costs about one
+  // manifest's memory (7 MiB at full size), not one per snapshot.
+  const entries = new Map<string, ManifestFile>();
+  const shared = (body: ManifestBody): ManifestBody => ({
+    ...body,
+    files: body.files.map((f) => {
+      const seen = entries.get(f.object);
+      if (!seen) entries.set(f.object, f);
+      return seen && isDeepStrictEqual(seen, f) ? seen : f;
+    }),
+  });
   const live = (await target.listManifests()).map((name) => ({ name, dir: 'snapshots' as const }));
   const retired = (await target.listPrunedManifests()).map((name) => ({ name, dir: 'pruned' as const }));
   for (const { name, dir } of [...live, ...retired]) {
@@ -46,7 +59,7 @@ export async function readChain(target: BackupTarget, verifier: NoteVerifier, re
     let m: CheckedManifest;
     try {
       const { body, hash } = openManifest(await target.readManifest(name, dir), verifier);
-      m = { body, hash };
+      m = { body: shared(body), hash };
     } catch (err) {
       if (!(err instanceof ManifestError)) throw err;
       problems.push({ kind: 'signature', seq, message: `${where}: ${err.message}` });
