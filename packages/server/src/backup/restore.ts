@@ -50,11 +50,10 @@ export interface RestoreResult {
  * Files restored at once: small files spend most of their time waiting on reads and the thread
  * pool (open, read, write, close, rename), so several in flight keep the opener threads busy.
  * Restoring 3 GB (1,000 blobs and a 0.8 GiB database) from a cold page cache on the 2-core
- * machine, four manifests in the chain: 4 lanes 6.4-7.7 s (peak RSS 284-286 MiB), 6 lanes
- * 6.3-8.4 s (299-301 MiB), 8 lanes 5.9-6.9 s (280-321 MiB); restic 6.3-7.0 s. Four keep the
- * memory aim with room to spare.
+ * machine, four manifests in the chain, alternating runs: 4 lanes 6.5-6.9 s (peak RSS
+ * 237-283 MiB), 6 lanes 5.8-6.0 s (289-294 MiB); restic 5.8-6.1 s in the same rounds.
  */
-const RESTORE_LANES = 4;
+const RESTORE_LANES = 6;
 
 export function pickSnapshot(manifests: readonly CheckedManifest[], which: string): CheckedManifest {
   if (manifests.length === 0) throw new RestoreError('the target holds no snapshot whose signature verifies');
