@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { commitUpdate, encryptAttachment } from '@consilium/crypto';
 import { encodeMessageContent, type AttachmentDescriptor } from '@consilium/protocol';
 import type { Reply, TestClient, TestServer } from '../test-support/harness.js';
@@ -103,6 +103,21 @@ async function advance(seconds: number) {
   for (const d of [a1, b1, c1, m1]) expect((await d.attach()).status).toBe(200);
 }
 
+/**
+ * Sweeps pending uploads and gives what was deleted since the audit log held `before`
+ * attachment.discarded entries: the server's own minute sweep (its case timers, on the same
+ * test clock) may run between a clock move and this call and delete them first, so the count
+ * comes from the entries either sweep wrote (waiting for a sweep still under way).
+ */
+async function sweepCounted(before: number, expected: { links: number; files: number }) {
+  await sweepPendingAttachments(server.deps);
+  await vi.waitFor(async () => {
+    const entries = (await auditEntriesOfType(server, org.id, 'attachment.discarded')).slice(before);
+    const detail = entries.map((e) => e.detail as { attachments: number; deletedBlobs: number });
+    expect({ links: detail.reduce((n, d) => n + d.attachments, 0), files: detail.reduce((n, d) => n + d.deletedBlobs, 0) }).toEqual(expected);
+  });
+}
+
 /** Sets a file's modification time `seconds` before the test clock's now. */
 const age = (file: string, seconds: number) => {
   const t = new Date(server.clock.now().getTime() - seconds * 1000);
@@ -132,8 +147,9 @@ describe('pending uploads are confirmed by the message that carries them', () =>
     expect(await sweepPendingAttachments(server.deps)).toEqual({ links: 0, files: 0 });
     expect(existsSync(fileOf(pending.blobId))).toBe(true);
 
+    const before = (await auditEntriesOfType(server, org.id, 'attachment.discarded')).length;
     await advance(3600 + 60);
-    expect(await sweepPendingAttachments(server.deps)).toEqual({ links: 1, files: 1 });
+    await sweepCounted(before, { links: 1, files: 1 });
     expect(existsSync(fileOf(pending.blobId))).toBe(false);
     expect(await rowOf(pending.blobId)).toBeUndefined();
     expect(await linksOf(pending.blobId)).toEqual([]);
@@ -162,8 +178,9 @@ describe('pending uploads are confirmed by the message that carries them', () =>
     const shared = await uploaded(a1.client, other);
     expect((await sendNaming(a1, other, [shared])).status).toBe(200);
     expect((await upload(a1.client, shared, direct)).status).toBe(200);
+    const before = (await auditEntriesOfType(server, org.id, 'attachment.discarded')).length;
     await advance(DAY + 60);
-    expect(await sweepPendingAttachments(server.deps)).toEqual({ links: 2, files: 1 });
+    await sweepCounted(before, { links: 2, files: 1 });
     expect(existsSync(fileOf(again.blobId))).toBe(false);
     expect(existsSync(fileOf(shared.blobId))).toBe(true);
     expect((await linksOf(shared.blobId)).map((l) => l.conversation_id)).toEqual([other]);
