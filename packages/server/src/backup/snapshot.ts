@@ -48,38 +48,59 @@ export interface SqliteSnapshotRun {
  * `gate` (tests): the worker waits after `started` until gate[0] is non-zero.
  */
 export function startSqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: string, options: { gate?: Int32Array; inThisThread?: boolean } = {}): SqliteSnapshotRun {
-  let worker: Worker;
-  try {
-    if (options.inThisThread) throw new Error('asked to copy in this thread');
-    worker = new Worker(SNAPSHOT_WORKER, {
-      eval: true,
-      workerData: { module: requireHere.resolve('better-sqlite3'), source: sqlitePath(config), dest, gate: options.gate },
-      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
-    });
-  } catch {
-    return sqliteSnapshotHere(sqlitePath(config), dest);
-  }
   let resolveStarted!: () => void;
   let rejectStarted!: (err: Error) => void;
   const started = new Promise<void>((resolve, reject) => {
     resolveStarted = resolve;
     rejectStarted = reject;
   });
+  // What the copy says, from the worker or from this thread: the same messages either way.
+  let onMessage!: (m: CopyMessage) => void;
+  let fail!: (err: Error) => void;
   const done = new Promise<{ tables: Record<string, number>; timings: Record<string, number> }>((resolve, reject) => {
-    const fail = (err: Error) => {
+    fail = (err: Error) => {
       rejectStarted(err);
       reject(err);
     };
-    worker.on('message', (m: { started?: true; tables?: Record<string, number>; timings?: Record<string, number>; error?: string; code?: string }) => {
+    onMessage = (m) => {
       if (m.started) resolveStarted();
       else if (m.tables) resolve({ tables: m.tables, timings: m.timings ?? {} });
       else fail(Object.assign(new Error(`copying the SQLite database failed: ${m.error}`), m.code ? { code: m.code } : {}));
-    });
-    worker.once('error', fail);
-    worker.once('exit', (code) => fail(new Error(`the SQLite copy thread exited (${code}) before it finished`)));
+    };
   });
   started.catch(() => {});
   done.catch(() => {});
+  const source = sqlitePath(config);
+  let cancel: () => Promise<void>;
+  let worker: Worker | null = null;
+  try {
+    if (!options.inThisThread) {
+      worker = new Worker(SNAPSHOT_WORKER, {
+        eval: true,
+        workerData: { module: requireHere.resolve('better-sqlite3'), source, dest, gate: options.gate },
+        resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
+      });
+    }
+  } catch {
+    worker = null;
+  }
+  if (worker) {
+    const w = worker;
+    w.on('message', onMessage);
+    w.once('error', fail);
+    w.once('exit', (code) => fail(new Error(`the SQLite copy thread exited (${code}) before it finished`)));
+    cancel = async () => {
+      await w.terminate();
+    };
+  } else {
+    // No worker thread to be had (or asked not to): the same copy on this thread (no gate: this
+    // thread cannot wait on it).
+    const copy = new Function(`return ${SNAPSHOT_COPY}`)() as (database: unknown, data: { source: string; dest: string }, post: (m: CopyMessage) => void) => Promise<void>;
+    const running = copy(requireHere('better-sqlite3'), { source, dest }, onMessage).catch((err: { message?: string; code?: string }) => onMessage({ error: String(err?.message ?? err), code: err?.code }));
+    cancel = async () => {
+      await running;
+    };
+  }
   const timings: Record<string, number> = {};
   return {
     started,
@@ -88,79 +109,33 @@ export function startSqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: strin
       return r.tables;
     }),
     timings,
-    cancel: async () => {
-      await worker.terminate();
-    },
+    cancel,
   };
+}
+
+interface CopyMessage {
+  started?: true;
+  tables?: Record<string, number>;
+  timings?: Record<string, number>;
+  error?: string;
+  code?: string;
 }
 
 const requireHere = createRequire(import.meta.url);
 
-/** The same copy on this thread (no worker thread could be had), for the same callers. */
-function sqliteSnapshotHere(sourceFile: string, dest: string): SqliteSnapshotRun {
-  const timings: Record<string, number> = {};
-  let markStarted!: () => void;
-  const started = new Promise<void>((resolve) => (markStarted = resolve));
-  const done = (async () => {
-    const pre = new SqliteDatabase(dest);
-    try {
-      pre.pragma('page_size = 65536');
-      pre.pragma('user_version = 1');
-    } finally {
-      pre.close();
-    }
-    const source = new SqliteDatabase(sourceFile, { readonly: true, fileMustExist: true });
-    try {
-      source.pragma('busy_timeout = 5000');
-      source.exec('BEGIN');
-      source.prepare('SELECT count(*) FROM sqlite_master').get();
-      markStarted();
-      const t0 = performance.now();
-      await source.backup(dest, { progress: () => 1 << 20 });
-      timings.backupMs = Math.round(performance.now() - t0);
-      source.exec('COMMIT');
-    } finally {
-      source.close();
-    }
-    const copy = new SqliteDatabase(dest);
-    try {
-      const t1 = performance.now();
-      copy.pragma('journal_mode = DELETE');
-      const tables = sqliteRowCounts(copy);
-      timings.countsMs = Math.round(performance.now() - t1);
-      return tables;
-    } finally {
-      copy.close();
-    }
-  })().catch((err: unknown) => {
-    throw Object.assign(new Error(`copying the SQLite database failed: ${err instanceof Error ? err.message : String(err)}`), { cause: err });
-  });
-  const startedOrFailed = Promise.race([started, done.then(() => {})]);
-  startedOrFailed.catch(() => {});
-  done.catch(() => {});
-  return {
-    started: startedOrFailed,
-    done,
-    timings,
-    cancel: async () => {
-      await done.catch(() => {});
-    },
+/**
+ * The copy, as plain JavaScript source (an async function of better-sqlite3's Database class, the
+ * source and destination files and a `post` for its messages): the worker thread evaluates it, so
+ * it runs from the sources and the build alike, and so does this thread when no worker can be had.
+ */
+const SNAPSHOT_COPY = `async (Database, { source: sourceFile, dest, gate }, post) => {
+  const timings = {};
+  const rowCounts = (db) => {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+    const counts = {};
+    for (const { name } of tables) counts[name] = db.prepare('SELECT count(*) AS n FROM "' + name.replace(/"/g, '""') + '"').get().n;
+    return counts;
   };
-}
-
-// Plain CommonJS, evaluated, so it runs from the sources and the build alike.
-const SNAPSHOT_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.module);
-const { source: sourceFile, dest, gate } = workerData;
-const timings = {};
-function rowCounts(db) {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
-  const counts = {};
-  for (const { name } of tables) counts[name] = db.prepare('SELECT count(*) AS n FROM "' + name.replace(/"/g, '""') + '"').get().n;
-  return counts;
-}
-(async () => {
   // The destination is made first with 64 KiB pages (SQLite's largest): the backup API then
   // copies the source's pages into it byte for byte, several to a destination page (backup.c
   // handles a source page size smaller than the destination's, the pending-byte page included),
@@ -181,7 +156,7 @@ function rowCounts(db) {
     // The snapshot: a read transaction, held until the copy is done.
     source.exec('BEGIN');
     source.prepare('SELECT count(*) FROM sqlite_master').get();
-    parentPort.postMessage({ started: true });
+    post({ started: true });
     if (gate) Atomics.wait(gate, 0, 0);
     // One step for the whole file (better-sqlite3's default, 100 pages a step, is slow on big files).
     const t0 = performance.now();
@@ -198,11 +173,17 @@ function rowCounts(db) {
     copy.pragma('journal_mode = DELETE');
     const tables = rowCounts(copy);
     timings.countsMs = Math.round(performance.now() - t1);
-    parentPort.postMessage({ tables, timings });
+    post({ tables, timings });
   } finally {
     copy.close();
   }
-})().catch((err) => parentPort.postMessage({ error: String((err && err.message) || err), code: err && err.code }));
+}`;
+
+// Plain CommonJS, evaluated, so it runs from the sources and the build alike.
+const SNAPSHOT_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+(${SNAPSHOT_COPY})(require(workerData.module), workerData, (m) => parentPort.postMessage(m))
+  .catch((err) => parentPort.postMessage({ error: String((err && err.message) || err), code: err && err.code }));
 `;
 
 export function sqliteRowCounts(db: SqliteDatabase.Database): Record<string, number> {
