@@ -22,11 +22,11 @@
  * Our side runs the built packages (build first).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
+import { addBlobs, addMessages } from './dataset.js';
 
 const [cmd, work, runsText] = process.argv.slice(2);
 if (!cmd || !work) throw new Error('usage: incremental.ts prepare|ours|restic|both <work dir> [runs]');
@@ -57,15 +57,6 @@ function resetTo(dir: string, listFile: string) {
   let removed = 0;
   for (const f of files(dir)) if (!keep.has(f)) (rmSync(f), removed++);
   return removed;
-}
-
-function seeded(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function recipients(): string {
@@ -113,31 +104,12 @@ if (cmd === 'prepare') {
   writeFileSync(path.join(state, 'restic-x.txt'), [...files(resticRepo), ...files(resticCache)].join('\n'));
   // The 1% change: 10,000 more messages (1% of 1M) and 20 MiB more blobs.
   const before = statSync(dbFile).size;
-  const db = new SqliteDatabase(dbFile);
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = OFF');
+  const db = new SqliteDatabase(dbFile, { readonly: true });
   const messages = (db.prepare('SELECT count(*) AS n FROM mls_message').get() as { n: number }).n;
-  const insert = db.prepare(
-    'INSERT INTO mls_message (conversation_id, seq, client_message_id, sender_device_id, sender_account_id, kind, epoch, body, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const conversations = Array.from({ length: 100 }, () => randomUUID());
-  const add = Math.ceil(messages / 100);
-  db.transaction(() => {
-    for (let i = 0; i < add; i++) insert.run(conversations[i % 100], messages + 10_000_000 + i, randomUUID(), randomUUID(), randomUUID(), 'application', 1, randomBytes(256).toString('base64'), 256, new Date().toISOString());
-  })();
-  db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
-  const rand = seeded(3);
-  let written = 0;
-  const blobBytes = 20 * 1024 * 1024;
-  while (written < blobBytes) {
-    const size = Math.min(blobBytes - written, 64 * 1024 + Math.floor(rand() * 4 * 1024 * 1024));
-    const data = randomBytes(size);
-    const id = createHash('sha256').update(data).digest('hex');
-    mkdirSync(path.join(dataDir, 'blobs', id.slice(0, 2)), { recursive: true });
-    writeFileSync(path.join(dataDir, 'blobs', id.slice(0, 2), id), data);
-    written += size;
-  }
+  const add = Math.ceil(messages / 100);
+  addMessages(dataDir, add, messages + 10_000_000);
+  const written = addBlobs(dataDir, 20 * 1024 * 1024, 3);
   copyFileSync(dbFile, path.join(state, 'y.db'));
   console.log(`prepared: ${messages} + ${add} messages, database ${before} -> ${statSync(dbFile).size} bytes, ${written} bytes of new blobs; recipients ${recipients()}`);
 } else {

@@ -18,17 +18,17 @@
  * Prints a table and writes JSON to bench/results/backup-<date>.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import SqliteDatabase from 'better-sqlite3';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { openDeps } from '../../packages/server/src/server.js';
 import { sqlitePath } from '../../packages/server/src/db/database.js';
 import { generateIdentity } from '../../packages/server/src/backup/age.js';
+import { addBlobs, addMessages, dirBytes } from './dataset.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,60 +49,6 @@ const dataDir = path.join(work, 'data');
 const oursTarget = path.join(work, 'ours-target');
 const resticRepo = path.join(work, 'restic-repo');
 const resticEnv = { ...process.env, RESTIC_PASSWORD: randomBytes(16).toString('hex'), RESTIC_CACHE_DIR: path.join(work, 'restic-cache') };
-
-function dirBytes(dir: string): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
-  }
-  return n;
-}
-
-/** mulberry32: the same sizes every run. */
-function seeded(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function addMessages(count: number, fromSeq: number) {
-  const db = new SqliteDatabase(sqlitePath({ dataDir }));
-  db.pragma('journal_mode = WAL');
-  // Synthetic rows stand in for real conversations: the bench measures bytes, not referential rules.
-  db.pragma('foreign_keys = OFF');
-  const insert = db.prepare(
-    'INSERT INTO mls_message (conversation_id, seq, client_message_id, sender_device_id, sender_account_id, kind, epoch, body, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const conversations = Array.from({ length: 100 }, () => randomUUID());
-  const device = randomUUID();
-  const account = randomUUID();
-  const batch = db.transaction((from: number, n: number) => {
-    for (let i = from; i < from + n; i++) {
-      const body = randomBytes(256).toString('base64');
-      insert.run(conversations[i % 100], fromSeq + i, randomUUID(), device, account, 'application', 1, body, 256, new Date(1_700_000_000_000 + i * 1000).toISOString());
-    }
-  });
-  for (let i = 0; i < count; i += 10_000) batch(i, Math.min(10_000, count - i));
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
-}
-
-function addBlobs(bytes: number, seed: number) {
-  const rand = seeded(seed);
-  let written = 0;
-  while (written < bytes) {
-    const size = Math.min(bytes - written, 64 * 1024 + Math.floor(rand() * 4 * 1024 * 1024));
-    const data = randomBytes(size);
-    const id = createHash('sha256').update(data).digest('hex');
-    mkdirSync(path.join(dataDir, 'blobs', id.slice(0, 2)), { recursive: true });
-    writeFileSync(path.join(dataDir, 'blobs', id.slice(0, 2), id), data);
-    written += size;
-  }
-}
 
 interface Measured {
   seconds: number;
@@ -142,12 +88,12 @@ if (DB_BYTES) {
   // Grow the database to the size asked for, 100,000 messages at a time.
   MESSAGES = 0;
   while (statSync(sqlitePath({ dataDir })).size < DB_BYTES) {
-    addMessages(100_000, MESSAGES);
+    addMessages(dataDir, 100_000, MESSAGES);
     MESSAGES += 100_000;
   }
-} else addMessages(MESSAGES, 0);
+} else addMessages(dataDir, MESSAGES, 0);
 const dbBytes = statSync(sqlitePath({ dataDir })).size;
-addBlobs(BLOB_BYTES, 1);
+addBlobs(dataDir, BLOB_BYTES, 1);
 const ops = await generateIdentity('x25519');
 const escrow = await generateIdentity('x25519');
 const identityFile = path.join(work, 'ops.key');
@@ -172,8 +118,8 @@ record('full backup', 'restic', m, fullBytes, dirBytes(resticRepo));
 // 1% change: new messages and new blobs.
 const oursBefore = dirBytes(oursTarget);
 const resticBefore = dirBytes(resticRepo);
-addMessages(Math.ceil(MESSAGES / 100), MESSAGES);
-addBlobs(Math.ceil(BLOB_BYTES / 100), 2);
+addMessages(dataDir, Math.ceil(MESSAGES / 100), MESSAGES);
+addBlobs(dataDir, Math.ceil(BLOB_BYTES / 100), 2);
 const incBytes = dirBytes(dataDir);
 m = ours('create', dataDir, oursTarget, recipients);
 record('incremental (1%)', 'consilium', m, incBytes, dirBytes(oursTarget) - oursBefore);
