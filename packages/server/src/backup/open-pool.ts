@@ -220,10 +220,6 @@ export class OpenerPool {
     for (let i = 0; i < Math.max(1, threads); i++) this.workers.push(new OpenWorker());
   }
 
-  get threads(): number {
-    return this.workers.length;
-  }
-
   /** A file of about `bytes` bytes (its plaintext size) to open, on the least loaded thread. */
   file(bytes = 0): FileOpener {
     const w = this.workers.reduce((a, b) => (b.load < a.load ? b : a));
