@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { CompactRange, hashLeaf, openCheckpoint, verifyConsistency, verifyInclusion } from '@consilium/crypto';
+import { CompactRange, hashLeaf, verifyConsistency, verifyInclusion } from '@consilium/crypto/merkle';
+import { openCheckpoint } from '@consilium/crypto/note';
 import { startTestServer, type TestServer } from '../test-support/harness.js';
 import { b64, checkpointNow, fromB64, storedLeafHashes, syntheticEvent } from '../test-support/audit.js';
 import { createOrganisation } from '../orgs/service.js';

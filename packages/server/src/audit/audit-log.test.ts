@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashLeaf, openCheckpoint, parseVerifierKey, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '@consilium/crypto';
+import { hashLeaf, rootFromLeafHashes, verifyConsistency, verifyInclusion } from '@consilium/crypto/merkle';
+import { openCheckpoint, parseVerifierKey } from '@consilium/crypto/note';
 import { AuditEntry, AuditListedEntry, auditEventTypes, encodeAuditLeaf, type AuditEntry as AuditEntryType } from '@consilium/protocol';
 import { PASSWORD, seedOrg, signIn, startTestServer, totpNow, type Reply, type SeededOrg, type TestClient, type TestServer } from '../test-support/harness.js';
 import { expectError } from '../test-support/http.js';

@@ -1,4 +1,4 @@
-import { formatCheckpoint, signNote } from '@consilium/crypto';
+import { formatCheckpoint, signNote } from '@consilium/crypto/note';
 import type { Db } from '../db/database.js';
 import { iso } from '../deps.js';
 import { rangeOf } from './log.js';

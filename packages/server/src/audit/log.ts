@@ -1,5 +1,5 @@
 import { nativeLeafHash, RunningTree } from './native-hash.js';
-import { CompactRange } from '@consilium/crypto';
+import { CompactRange } from '@consilium/crypto/merkle';
 import type { Db } from '../db/database.js';
 import { encodeLeaf, type AuditEvent } from './leaf.js';
 import * as store from './store.js';

@@ -1,4 +1,4 @@
-import { useSha256 } from '@consilium/crypto';
+import { useSha256 } from '@consilium/crypto/merkle';
 import { nativeNodeHash, nativeSha256 } from './leaf-hash.js';
 
 export { nativeLeafHash, nativeNodeHash, nativeNodeHashInto, nativeSha256 } from './leaf-hash.js';

@@ -1,4 +1,4 @@
-import { readConsistencyProofFromNodes, readRangeRoots, inclusionRanges } from '@consilium/crypto';
+import { readConsistencyProofFromNodes, readRangeRoots, inclusionRanges } from '@consilium/crypto/merkle';
 import type { AuditEntry, AuditEntryList, AuditListedEntry, AuditLogInfo, AuditSearchQuery, AuditVerifyJob, AuditVerifyStatus, ConsistencyProof, InclusionProof } from '@consilium/protocol';
 import { ConsiliumError, notFound } from '../errors.js';
 import { iso, type Deps } from '../deps.js';

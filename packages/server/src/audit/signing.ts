@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatVerifierKey, generateNoteKey, parseSignerKey, parseVerifierKey, type NoteSigner, type NoteVerifier } from '@consilium/crypto';
+import { formatVerifierKey, generateNoteKey, parseSignerKey, parseVerifierKey, type NoteSigner, type NoteVerifier } from '@consilium/crypto/note';
 import type { Config } from '../config.js';
 
 export interface LogKey {

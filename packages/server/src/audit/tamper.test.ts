@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import {
-  CompactRange,
-  formatCheckpoint,
-  generateNoteKey,
-  hashLeaf,
-  openCheckpoint,
-  parseSignerKey,
-  parseVerifierKey,
-  rootFromLeafHashes,
-  signNote,
-  verifyConsistency,
-} from '@consilium/crypto';
+import { CompactRange, hashLeaf, rootFromLeafHashes, verifyConsistency } from '@consilium/crypto/merkle';
+import { formatCheckpoint, generateNoteKey, openCheckpoint, parseSignerKey, parseVerifierKey, signNote } from '@consilium/crypto/note';
 import { seedOrg, signIn, startTestServer, testPgUrl, type SeededOrg, type TestClient, type TestServer } from '../test-support/harness.js';
 import { auditRows, b64, checkpointNow, fromB64, latestCheckpoint, logSize, runCli, storedLeafHashes, verifyOverApi } from '../test-support/audit.js';
 import { createDepartment } from '../orgs/service.js';

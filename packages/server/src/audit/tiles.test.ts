@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consistencyProof as expectedConsistency, hashLeaf, inclusionProof as expectedInclusion, subtreeRoot } from '@consilium/crypto';
+import { consistencyProof as expectedConsistency, hashLeaf, inclusionProof as expectedInclusion, subtreeRoot } from '@consilium/crypto/merkle';
 import { startTestServer, type TestServer } from '../test-support/harness.js';
 import { b64, fromB64, syntheticEvent } from '../test-support/audit.js';
 import { createOrganisation } from '../orgs/service.js';

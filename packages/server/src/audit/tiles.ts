@@ -1,4 +1,4 @@
-import type { NodeReader, TreeNode } from '@consilium/crypto';
+import type { NodeReader, TreeNode } from '@consilium/crypto/merkle';
 import { nativeNodeHashInto, type RunningTree } from './native-hash.js';
 import { ConsiliumError } from '../errors.js';
 import type { Db } from '../db/database.js';

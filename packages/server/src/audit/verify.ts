@@ -1,5 +1,5 @@
 import { PostgresAdapter, sql } from 'kysely';
-import { openCheckpoint } from '@consilium/crypto';
+import { openCheckpoint } from '@consilium/crypto/note';
 import { sqliteFileOf, type Db } from '../db/database.js';
 import { RunningTree } from './native-hash.js';
 import { rangeOf } from './log.js';

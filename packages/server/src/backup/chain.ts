@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { NoteVerifier } from '@consilium/crypto';
+import type { NoteVerifier } from '@consilium/crypto/note';
 import { ManifestError, openManifest, type CheckedManifest, type ManifestBody, type ManifestFile } from './manifest.js';
 import { MANIFEST_NAME, type BackupTarget } from './target.js';
 

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import pg from 'pg';
-import { parseVerifierKey, type NoteSigner } from '@consilium/crypto';
-import { openDatabase } from '../db/database.js';
+import { parseVerifierKey, type NoteSigner } from '@consilium/crypto/note';
+import { loadPg, openDatabase } from '../db/database.js';
 import { verifyLog } from '../audit/verify.js';
 import type { LogKey } from '../audit/signing.js';
 import type { CheckedManifest } from './manifest.js';
@@ -53,7 +52,7 @@ export async function checkRestored(manifest: CheckedManifest, where: { dir: str
       file.close();
     }
   } else {
-    const client = new pg.Client({ connectionString: where.databaseUrl });
+    const client = new (await loadPg()).Client({ connectionString: where.databaseUrl });
     await client.connect();
     try {
       const r = await client.query<{ ok: boolean }>("SELECT count(*) > 0 AS ok FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'kysely_migration'");

@@ -1,6 +1,6 @@
 import { createHash, hkdfSync } from 'node:crypto';
 import { z } from 'zod';
-import { formatVerifierKey, generateNoteKey, openNote, signNote, type NoteSigner, type NoteVerifier } from '@consilium/crypto';
+import { formatVerifierKey, generateNoteKey, openNote, signNote, type NoteSigner, type NoteVerifier } from '@consilium/crypto/note';
 import { nativeNoteSigner } from './native-signer.js';
 import { nativeNoteVerifier } from './native-verifier.js';
 

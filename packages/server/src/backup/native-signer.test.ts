@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateNoteKey, openNote, parseSignerKey, parseVerifierKey, signNote } from '@consilium/crypto';
+import { generateNoteKey, openNote, parseSignerKey, parseVerifierKey, signNote } from '@consilium/crypto/note';
 import { nativeNoteSigner } from './native-signer.js';
 
 describe('native Ed25519 note signer', () => {

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
-import { parseSignerKey, type NoteSigner } from '@consilium/crypto';
+import { parseSignerKey, type NoteSigner } from '@consilium/crypto/note';
 
 /** PKCS #8 (RFC 8410) for an Ed25519 private key: this prefix, then the 32-byte seed. */
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');

@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { parseVerifierKey, type NoteVerifier } from '@consilium/crypto';
+import { parseVerifierKey, type NoteVerifier } from '@consilium/crypto/note';
 
 /** SubjectPublicKeyInfo (RFC 8410) for an Ed25519 public key: this prefix, then the 32 bytes. */
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');

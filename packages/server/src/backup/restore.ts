@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
-import type { NoteVerifier } from '@consilium/crypto';
+import type { NoteVerifier } from '@consilium/crypto/note';
 import { readChain, type ChainProblem } from './chain.js';
 import type { CheckedManifest } from './manifest.js';
 import type { ObjectProblem } from './object.js';

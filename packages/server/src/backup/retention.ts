@@ -1,4 +1,4 @@
-import type { NoteVerifier } from '@consilium/crypto';
+import type { NoteVerifier } from '@consilium/crypto/note';
 import { readChain } from './chain.js';
 import { MANIFEST_NAME, manifestName, type BackupTarget } from './target.js';
 import { verifyTarget } from './verify.js';

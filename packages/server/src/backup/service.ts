@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import type { NoteVerifier } from '@consilium/crypto';
+import type { NoteVerifier } from '@consilium/crypto/note';
+import { loadPg } from '../db/database.js';
 import { iso, inTransaction, type Deps } from '../deps.js';
 import { auditEvent, recordAudit, systemActor, type Actor } from '../audit/record.js';
 import { loadBackupSigningKey } from './keys.js';
@@ -207,6 +207,7 @@ export async function runDrill(deps: Deps, options: DrillOptions): Promise<Drill
 /** A throwaway database beside the live one (needs CREATEDB), for PostgreSQL drills. */
 async function temporaryDatabase(liveUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `consilium_drill_${randomBytes(6).toString('hex')}`;
+  const pg = await loadPg();
   const admin = new pg.Client({ connectionString: liveUrl });
   await admin.connect();
   try {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path/posix';
-import { Client, type SFTPWrapper, type Stats } from 'ssh2';
+import type { Client, SFTPWrapper, Stats } from 'ssh2';
 import { MANIFEST_NAME, OBJECT_NAME, type BackupTarget, type ObjectWriter, type TimedName } from './target.js';
 
 /** How to reach an SFTP target: one account and its key. The writer and the pruner each have their own. */
@@ -34,7 +34,9 @@ const isMissing = (err: unknown) => code(err) === SSH_FX_NO_SUCH_FILE;
 
 /** Opens an SSH connection with the host key pinned, and its SFTP channel. */
 async function connect(cred: SftpCredential): Promise<{ client: Client; sftp: SFTPWrapper }> {
-  const client = new Client();
+  // Loaded on first use: `consilium backup` to a local target does not load the SSH stack.
+  const ssh2 = await import('ssh2');
+  const client = new ssh2.Client();
   let seen: string | null = null;
   const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
     client.on('error', (err) => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openNote, signNote } from '@consilium/crypto';
+import { openNote, signNote } from '@consilium/crypto/note';
 import { backupSigningKey, generateBackupSigningKey } from './manifest.js';
 import { VERIFIED_FILE, verifiedManifests } from './verified-manifests.js';
 

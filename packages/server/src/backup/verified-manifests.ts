@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { NoteSigner, NoteVerifier } from '@consilium/crypto';
+import type { NoteSigner, NoteVerifier } from '@consilium/crypto/note';
 
 /**
  * The backup writer's memory of manifest signatures it has already checked (or made), so that

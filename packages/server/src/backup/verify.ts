@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { NoteVerifier } from '@consilium/crypto';
+import type { NoteVerifier } from '@consilium/crypto/note';
 import { readChain, type ChainProblem, type RecordedSnapshot } from './chain.js';
 import { checkObject, type ObjectProblem } from './object.js';
 import { checkPackedLayout } from './packs.js';

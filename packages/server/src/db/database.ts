@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { databaseKind, type Config } from '../config.js';
 import type { DatabaseSchema } from './schema/index.js';
 import { withStatementCache } from './statement-cache.js';
@@ -45,6 +45,11 @@ export function sqliteFileOf(db: Db): SqliteDatabase.Database | undefined {
   return sqliteFiles.get(db);
 }
 
+/** node-postgres, loaded on first use: a process on SQLite (the `consilium backup` CLI among them) never loads it. */
+export async function loadPg(): Promise<typeof pg> {
+  return (await import('pg')).default;
+}
+
 export function sqlitePath(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, 'consilium.sqlite');
 }
@@ -52,10 +57,14 @@ export function sqlitePath(config: Pick<Config, 'dataDir'>): string {
 export function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Database {
   const kind = databaseKind(config);
   if (kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
-    // An idle client that loses its connection (server restart, terminated backend) is reported
-    // on the pool; unhandled, it would crash the process. The pool replaces the client itself.
-    pool.on('error', (err) => process.emitWarning(`PostgreSQL idle connection lost: ${err.message}`));
+    // The pool is made on first use (Kysely calls this once), so pg is loaded only here.
+    const pool = async () => {
+      const pool = new (await loadPg()).Pool({ connectionString: config.databaseUrl, max: 10 });
+      // An idle client that loses its connection (server restart, terminated backend) is reported
+      // on the pool; unhandled, it would crash the process. The pool replaces the client itself.
+      pool.on('error', (err) => process.emitWarning(`PostgreSQL idle connection lost: ${err.message}`));
+      return pool;
+    };
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind, close: () => db.destroy() };
   }
