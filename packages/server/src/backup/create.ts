@@ -190,12 +190,14 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     let databaseBlocks = 0;
     let reusedBlocks = 0;
     if (copying) {
+      await copying.copied;
+      phase('copy');
+      // The copy's thread counts its rows meanwhile; the manifest needs them, the packing not.
+      const result = await packFile(target, recipients, copy, { path: 'db/consilium.sqlite', dedupKey: key.dedupKey, previous: previous?.body ?? null, deferSync, onPack: (f) => options.onObject?.(f) });
+      phase('pack');
       tables = await copying.done;
       Object.assign(phasesMs, copying.timings);
       copying = null;
-      phase('copy');
-      const result = await packFile(target, recipients, copy, { path: 'db/consilium.sqlite', dedupKey: key.dedupKey, previous: previous?.body ?? null, deferSync, onPack: (f) => options.onObject?.(f) });
-      phase('pack');
       syncSoon(result.written);
       // Freeing the copy's blocks takes ~0.2 s for 0.8 GiB: a libuv thread does it while this
       // one signs; awaited before the run ends.

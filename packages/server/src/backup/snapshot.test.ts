@@ -30,8 +30,13 @@ describe('SQLite snapshot (online backup API into 64 KiB destination pages)', ()
     expect(live.pragma('page_size', { simple: true })).toBe(4096);
 
     const copy = path.join(dir, 'copy.sqlite');
-    const tables = await sqliteSnapshot({ dataDir }, copy);
+    const run = startSqliteSnapshot({ dataDir }, copy);
+    await run.copied;
+    // Final once `copied` resolves (the packing starts then): the rows are counted after, reading only.
+    const atCopied = readFileSync(copy);
+    const tables = await run.done;
     expect(tables).toEqual({ a: 3500, b: 1 });
+    expect(readFileSync(copy).equals(atCopied)).toBe(true);
     // The same database copied the plain way (into a new file, one write per page).
     const plain = path.join(dir, 'plain.sqlite');
     await live.backup(plain);
@@ -93,6 +98,7 @@ describe('SQLite snapshot (online backup API into 64 KiB destination pages)', ()
   it('an error on the copy thread reaches the caller', async () => {
     const run = startSqliteSnapshot({ dataDir: path.join(dir, 'no-such-data') }, path.join(dir, 'never.sqlite'));
     await expect(run.started).rejects.toThrow(/copying the SQLite database failed/);
+    await expect(run.copied).rejects.toThrow(/copying the SQLite database failed/);
     await expect(run.done).rejects.toThrow(/copying the SQLite database failed/);
     const elsewhere = path.join(dir, 'data-missing-db');
     mkdirSync(elsewhere);
