@@ -4,7 +4,7 @@
  * conversations: the benches measure bytes, not referential rules.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { sqlitePath } from '../../packages/server/src/db/database.js';
@@ -16,6 +16,27 @@ export function dirBytes(dir: string): number {
     n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
   }
   return n;
+}
+
+/** Every file under `dir` (none if it does not exist). */
+export function files(dir: string, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) files(p, out);
+    else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Removes every file under `dir` that is not in `keep` (a repository put back to an earlier state:
+ * both tools only add files when they back up). Returns how many it removed.
+ */
+export function resetTo(dir: string, keep: ReadonlySet<string>): number {
+  let removed = 0;
+  for (const f of files(dir)) if (!keep.has(f)) (rmSync(f), removed++);
+  return removed;
 }
 
 /** mulberry32: the same sizes every run. */

@@ -13,8 +13,8 @@
  *   flock /tmp/consilium-bench.lock npx tsx bench/backup/incremental.ts ab W [runs]     (alternating
  *       ours, restic and OURS_B=<another ours.mjs>, e.g. one importing an older build; OURS_A
  *       replaces ours.mjs the same way)
- * COLD=1 drops the data set from the page cache before each timed backup (both tools then read
- * it from disk; otherwise whichever runs second may find it cached).
+ * COLD=1 drops the page cache before each timed backup (as root; else only the data set's pages):
+ * both tools then read the data from disk; otherwise whichever runs second may find it cached.
  *
  * Each run puts back the database of state Y and removes from the target (or restic's repository
  * and cache) every file that state X did not have, then syncs, then times one backup with
@@ -22,11 +22,11 @@
  * Our side runs the built packages (build first).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
-import { addBlobs, addMessages } from './dataset.js';
+import { addBlobs, addMessages, files, resetTo } from './dataset.js';
 
 const [cmd, work, runsText] = process.argv.slice(2);
 if (!cmd || !work) throw new Error('usage: incremental.ts prepare|ours|restic|both <work dir> [runs]');
@@ -41,22 +41,9 @@ const resticCache = path.join(work, 'restic-mine-cache');
 const resticEnv = { ...process.env, RESTIC_PASSWORD: 'consilium-bench', RESTIC_CACHE_DIR: resticCache };
 const state = path.join(work, 'incremental-state');
 
-function files(dir: string, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) files(p, out);
-    else out.push(p);
-  }
-  return out;
-}
-
 /** Removes every file under `dir` that is not in the saved list. */
-function resetTo(dir: string, listFile: string) {
-  const keep = new Set(readFileSync(listFile, 'utf8').split('\n').filter(Boolean));
-  let removed = 0;
-  for (const f of files(dir)) if (!keep.has(f)) (rmSync(f), removed++);
-  return removed;
+function resetToList(dir: string, listFile: string) {
+  return resetTo(dir, new Set(readFileSync(listFile, 'utf8').split('\n').filter(Boolean)));
 }
 
 function recipients(): string {
@@ -67,10 +54,17 @@ function recipients(): string {
   return `${a},${b}`;
 }
 
-/** Drops the data set's pages from the page cache (COLD=1), so that both tools read it from disk. */
+/**
+ * COLD=1: as root the whole page cache is dropped (as run.ts does before each operation), else
+ * only the data set's pages, so that both tools read it from disk.
+ */
 function evict() {
   if (process.env.COLD !== '1') return;
-  execFileSync('python3', ['-c', EVICT, dataDir]);
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+  } catch {
+    execFileSync('python3', ['-c', EVICT, dataDir]);
+  }
 }
 const EVICT = `
 import os, sys
@@ -114,15 +108,15 @@ if (cmd === 'prepare') {
   console.log(`prepared: ${messages} + ${add} messages, database ${before} -> ${statSync(dbFile).size} bytes, ${written} bytes of new blobs; recipients ${recipients()}`);
 } else {
   const ours = (script = process.env.OURS_A ?? path.join(here, 'ours.mjs'), label = 'ours') => {
-    resetTo(oursTarget, path.join(state, 'target-x.txt'));
+    resetToList(oursTarget, path.join(state, 'target-x.txt'));
     copyFileSync(path.join(state, 'y.db'), dbFile);
     const r = recipients();
     timed(`${label} incremental`, process.execPath, [script, 'create', dataDir, oursTarget, r]);
     timed(`${label} no change  `, process.execPath, [script, 'create', dataDir, oursTarget, r]);
   };
   const restic = () => {
-    resetTo(resticRepo, path.join(state, 'restic-x.txt'));
-    resetTo(resticCache, path.join(state, 'restic-x.txt'));
+    resetToList(resticRepo, path.join(state, 'restic-x.txt'));
+    resetToList(resticCache, path.join(state, 'restic-x.txt'));
     copyFileSync(path.join(state, 'y.db'), dbFile);
     timed('restic incremental', 'restic', ['-r', resticRepo, '--quiet', 'backup', dataDir], resticEnv);
   };
