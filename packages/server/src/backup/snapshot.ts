@@ -39,7 +39,7 @@ export interface SqliteSnapshotRun {
   done: Promise<Record<string, number>>;
   /** Stops the copy (on an error elsewhere); resolves once the thread has stopped writing. */
   cancel(): Promise<void>;
-  /** Once done: milliseconds the thread spent in the backup API and in counting rows. */
+  /** Once done: milliseconds the thread spent in the backup API and in counting rows, and the writeback syncs made beside the copy. */
   readonly timings: Record<string, number>;
 }
 
@@ -105,6 +105,8 @@ export function startSqliteSnapshot(config: Pick<Config, 'dataDir'>, dest: strin
     const w = worker;
     w.on('message', (m: CopyMessage) => {
       if (m.started) follower = followWriteback(dest);
+      // SQLite has synced the finished copy: nothing left to follow.
+      if (m.copied) void follower?.stop();
       onMessage(m);
     });
     w.once('error', fail);
