@@ -10,8 +10,8 @@ import { backupRecipients, loadBackupSigningKey } from './keys.js';
 import { MANIFEST_FORMAT, signManifest, type ManifestBody, type ManifestFile, type SignedManifest } from './manifest.js';
 import { sealObject } from './object.js';
 import { packFile } from './packs.js';
-import { configWithoutSecrets, listBlobs, postgresDump, readFileStream, startSqliteSnapshot, type SqliteSnapshotRun } from './snapshot.js';
-import { manifestName } from './target.js';
+import { configWithoutSecrets, LIST_WIDTH, listBlobs, postgresDump, readFileStream, startSqliteSnapshot, type SqliteSnapshotRun } from './snapshot.js';
+import { inParallel, manifestName } from './target.js';
 import { findTarget, openTarget } from './targets.js';
 import { readChain } from './chain.js';
 import { verifiedManifests } from './verified-manifests.js';
@@ -156,6 +156,13 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     const before = new Map(previous?.body.files.filter((f) => f.kind === 'blob').map((f) => [f.path, f]) ?? []);
     const blobs = (await listBlobs(blobDirOf(config))).filter((b) => !b.rel.startsWith('incoming/'));
     const done: ({ file: ManifestFile; written: boolean } | undefined)[] = new Array(blobs.length);
+    // Which blobs are reused, first: each needs its old object still stored (a stat in the target).
+    const reused = new Map<number, ManifestFile>();
+    await inParallel(blobs.map((_, i) => i), LIST_WIDTH, async (i) => {
+      const blob = blobs[i]!;
+      const old = before.get(`blobs/${blob.rel}`);
+      if (old && old.size === blob.size && old.mtimeMs === blob.mtimeMs && (await target.objectSize(old.object)) === old.encryptedSize) reused.set(i, old);
+    });
     let next = 0;
     let stopped = false;
     const lane = async () => {
@@ -163,8 +170,8 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
         const i = next++;
         const blob = blobs[i]!;
         const p = `blobs/${blob.rel}`;
-        const old = before.get(p);
-        if (old && old.size === blob.size && old.mtimeMs === blob.mtimeMs && (await target.objectSize(old.object)) === old.encryptedSize) {
+        const old = reused.get(i);
+        if (old) {
           done[i] = { file: old, written: false };
         } else {
           const sealed = await sealObject(target, recipients, readFileStream(blob.abs), { deferSync });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqlitePath } from '../db/database.js';
-import { sqliteSnapshot, startSqliteSnapshot } from './snapshot.js';
+import { listBlobs, sqliteSnapshot, startSqliteSnapshot } from './snapshot.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'consilium-snapshot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -134,5 +134,34 @@ describe('SQLite snapshot (online backup API into 64 KiB destination pages)', ()
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differ.push(i);
     expect(differ.every((i) => (i >= 24 && i < 28) || (i >= 92 && i < 96))).toBe(true);
     await expect(startSqliteSnapshot({ dataDir: path.join(dir, 'no-such-data') }, path.join(dir, 'never3.sqlite'), { inThisThread: true }).done).rejects.toThrow(/copying the SQLite database failed/);
+  });
+});
+
+describe('listBlobs', () => {
+  it('lists every stored blob at any depth, sorted, with size and mtime, and skips uploads in progress and dotfiles', async () => {
+    const blobDir = path.join(dir, 'blobs');
+    const want: { rel: string; size: number }[] = [];
+    // More files than LIST_WIDTH, in more directories than LIST_WIDTH, and a deeper level.
+    for (let d = 0; d < 20; d++) {
+      const sub = d.toString(16).padStart(2, '0');
+      mkdirSync(path.join(blobDir, sub), { recursive: true });
+      for (let f = 0; f < 3; f++) {
+        const name = randomBytes(8).toString('hex');
+        writeFileSync(path.join(blobDir, sub, name), randomBytes(d * 3 + f));
+        want.push({ rel: `${sub}/${name}`, size: d * 3 + f });
+      }
+    }
+    mkdirSync(path.join(blobDir, 'incoming', 'deep'), { recursive: true });
+    writeFileSync(path.join(blobDir, 'incoming', 'deep', 'x'), 'abc');
+    want.push({ rel: 'incoming/deep/x', size: 3 });
+    writeFileSync(path.join(blobDir, '00', 'upload.part'), 'partial');
+    writeFileSync(path.join(blobDir, '.lock'), '');
+    const got = await listBlobs(blobDir);
+    expect(got.map(({ rel, size }) => ({ rel, size }))).toEqual(want.sort((a, b) => (a.rel < b.rel ? -1 : 1)));
+    for (const b of got) {
+      expect(b.abs).toBe(path.join(blobDir, ...b.rel.split('/')));
+      expect(b.mtimeMs).toBe(Math.floor(statSync(b.abs).mtimeMs));
+    }
+    expect(await listBlobs(path.join(dir, 'no-blobs-here'))).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import SqliteDatabase from 'better-sqlite3';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { loadPg, sqlitePath } from '../db/database.js';
+import { inParallel } from './target.js';
 
 /**
  * Consistent copies of the database, read from sources the server keeps writing to.
@@ -344,28 +345,42 @@ export interface BlobFile {
   mtimeMs: number;
 }
 
+/**
+ * Directory reads and stats in flight while listing the blobs, and while a backup checks that the
+ * objects it reuses are still stored: from a cold cache each is a disk read, and one at a time
+ * they took most of a 1% incremental's first two seconds (1,000 blobs in 256 directories).
+ */
+export const LIST_WIDTH = 16;
+
 /** Every regular file under the blob directory (content-addressed ciphertext), sorted. */
 export async function listBlobs(blobDir: string): Promise<BlobFile[]> {
-  const out: BlobFile[] = [];
-  async function walk(dir: string, rel: string) {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const e of entries) {
-      const abs = path.join(dir, e.name);
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(abs, r);
-      else if (e.isFile() && !e.name.endsWith('.part') && !e.name.startsWith('.')) {
-        const s = await stat(abs);
-        out.push({ rel: r, abs, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
+  // Directories a level at a time, each level's read LIST_WIDTH at once; then the files' stats.
+  const found: { rel: string; abs: string }[] = [];
+  let level = [{ dir: blobDir, rel: '' }];
+  while (level.length > 0) {
+    const below: typeof level = [];
+    await inParallel(level, LIST_WIDTH, async ({ dir, rel }) => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
       }
-    }
+      for (const e of entries) {
+        const abs = path.join(dir, e.name);
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) below.push({ dir: abs, rel: r });
+        else if (e.isFile() && !e.name.endsWith('.part') && !e.name.startsWith('.')) found.push({ rel: r, abs });
+      }
+    });
+    level = below;
   }
-  await walk(blobDir, '');
+  const out: BlobFile[] = [];
+  await inParallel(found, LIST_WIDTH, async (f) => {
+    const s = await stat(f.abs);
+    out.push({ ...f, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
+  });
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }
 

@@ -236,7 +236,8 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
   }
 }
 
-async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+/** Runs `fn` on every item, at most `width` at once. */
+export async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(width, items.length) }, async () => {
