@@ -13,7 +13,7 @@ import { packFile } from './packs.js';
 import { configWithoutSecrets, LIST_WIDTH, listBlobs, postgresDump, readFileStream, startSqliteSnapshot, type SqliteSnapshotRun } from './snapshot.js';
 import { inParallel, manifestName } from './target.js';
 import { findTarget, openTarget } from './targets.js';
-import { readChain } from './chain.js';
+import { readChainForWriter } from './chain.js';
 import { verifiedManifests } from './verified-manifests.js';
 import * as store from './store.js';
 import { acquireRunLock } from './lock.js';
@@ -100,15 +100,16 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
     }
 
     const recorded = await store.recordedChain(deps.db, info.name);
-    // Signatures this writer checked or made in earlier runs are not checked again (verified-manifests.ts).
+    // Signatures this writer checked or made in earlier runs are not checked again, and manifests
+    // it opened before are not opened again (verified-manifests.ts, readChainForWriter).
     const seen = await verifiedManifests(config.dataDir, key.dedupKey, key.verifier, key.signer);
-    const chain = await readChain(target, seen.verifier, recorded);
+    const chain = await readChainForWriter(target, seen.verifier, recorded, seen);
     if (chain.problems.length > 0) {
       throw new BackupChainError(`target "${info.name}" fails its chain check; fix or investigate before writing to it: ${chain.problems.map((p) => p.message).join('; ')}`);
     }
     phase('chain');
     // The newest in the chain, live or pruned (retention never prunes the newest, but a copy might lack it).
-    const previous = [...chain.manifests, ...chain.pruned].sort((a, b) => a.body.seq - b.body.seq).at(-1) ?? null;
+    const previous = chain.newest;
     const snapshotId = randomBytes(8).toString('hex');
     const files: ManifestFile[] = [];
     let bytesWritten = 0;
@@ -246,6 +247,7 @@ export async function createBackup(deps: Deps, options: BackupOptions = {}): Pro
       ...(packed && { packed }),
     };
     const manifest: SignedManifest = signManifest(body, seen.signer);
+    seen.rememberHead(manifest.hash, { seq: body.seq, snapshotId, previous: body.previous });
     phase('sign');
     // Every object this run wrote is on disk before the manifest that names it.
     await Promise.all(syncing);

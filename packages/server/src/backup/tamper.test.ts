@@ -16,7 +16,8 @@ import { restoreSnapshot, RestoreError } from './restore.js';
 import { LocalTarget, manifestName } from './target.js';
 import { findTarget } from './targets.js';
 import { recordedChain } from './store.js';
-import type { RecordedSnapshot } from './chain.js';
+import { readChainForWriter, type RecordedSnapshot } from './chain.js';
+import { VERIFIED_FILE, verifiedManifests } from './verified-manifests.js';
 
 let server: TestServer;
 let ops: { identity: string; recipient: string };
@@ -156,6 +157,67 @@ describe('verify finds every kind of damage without a decryption key', () => {
     const p = path.join(t.location, 'snapshots', manifestsOf(t)[1]!);
     writeFileSync(p, readFileSync(p, 'utf8').replace(/"size":(\d)/, '"size":9$1'));
     expect(kinds(await verify(t))).toContain('signature');
+  });
+});
+
+describe("the writer's chain check at the start of a backup (manifests it opened before come from its memo)", () => {
+  const writerCheck = async (t: LocalTarget) => {
+    const key = loadBackupSigningKey(server.deps.config);
+    const seen = await verifiedManifests(server.deps.config.dataDir, key.dedupKey, key.verifier, key.signer);
+    return readChainForWriter(t, seen.verifier, recorded, seen);
+  };
+
+  it('opens none of the manifests it wrote, and hands over the newest in full', async () => {
+    const t = copy();
+    const r = await writerCheck(t);
+    expect(r.problems).toEqual([]);
+    expect(r.opened).toBe(0);
+    const key = loadBackupSigningKey(server.deps.config);
+    const newest = openManifest(readFileSync(path.join(t.location, 'snapshots', manifestsOf(t)[2]!), 'utf8'), key.verifier);
+    expect(r.newest).toEqual({ body: newest.body, hash: newest.hash });
+  });
+
+  it('finds what verify finds: a deleted, rolled-back, forked or edited manifest', async () => {
+    const key = loadBackupSigningKey(server.deps.config);
+    const deleted = copy();
+    unlinkSync(path.join(deleted.location, 'snapshots', manifestsOf(deleted)[1]!));
+    expect(kinds(await writerCheck(deleted))).toEqual(['deleted']);
+    const rolledBack = copy();
+    unlinkSync(path.join(rolledBack.location, 'snapshots', manifestsOf(rolledBack)[2]!));
+    const r = await writerCheck(rolledBack);
+    expect(kinds(r)).toEqual(['rolled-back']);
+    expect(r.newest?.body.seq).toBe(2);
+    const forked = copy();
+    const names = manifestsOf(forked);
+    const third = openManifest(readFileSync(path.join(forked.location, 'snapshots', names[2]!), 'utf8'), key.verifier);
+    const forged = signManifest({ ...third.body, snapshotId: 'e'.repeat(16), files: third.body.files.slice(0, -1) }, key.signer);
+    unlinkSync(path.join(forked.location, 'snapshots', names[2]!));
+    await forked.putManifest(manifestName(3, 'e'.repeat(16)), forged.note);
+    const f = await writerCheck(forked);
+    expect(kinds(f)).toEqual(['forked']);
+    // Bytes it has not seen are opened (signature and all).
+    expect(f.opened).toBe(1);
+    const edited = copy();
+    const p = path.join(edited.location, 'snapshots', manifestsOf(edited)[1]!);
+    writeFileSync(p, readFileSync(p, 'utf8').replace(/"size":(\d)/, '"size":9$1'));
+    // Refused, and so also missing from the chain: the same two findings as verify's.
+    expect(kinds(await writerCheck(edited))).toEqual(['deleted', 'signature']);
+    expect(kinds(await verify(edited))).toEqual(['deleted', 'signature']);
+  });
+
+  it('a memo file written without the key is not believed', async () => {
+    const file = path.join(server.deps.config.dataDir, VERIFIED_FILE);
+    const saved = readFileSync(file, 'utf8');
+    try {
+      const memo = JSON.parse(saved) as { heads: { seq: number }[] };
+      // Heads claiming other seqs (an attacker hiding a gap): their HMACs fail, so each manifest is opened.
+      writeFileSync(file, JSON.stringify({ ...memo, heads: memo.heads.map((h) => ({ ...h, seq: h.seq + 1 })) }));
+      const r = await writerCheck(copy());
+      expect(r.problems).toEqual([]);
+      expect(r.opened).toBe(3);
+    } finally {
+      writeFileSync(file, saved);
+    }
   });
 });
 
