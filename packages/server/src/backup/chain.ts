@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { NoteVerifier } from '@consilium/crypto/note';
 import { ManifestError, manifestHash, openManifest, type CheckedManifest, type ManifestBody, type ManifestFile } from './manifest.js';
@@ -53,8 +54,8 @@ export async function readChain(target: BackupTarget, verifier: NoteVerifier, re
       return seen && isDeepStrictEqual(seen, f) ? seen : f;
     }),
   });
-  return walkChain(target, recorded, (note) => {
-    const { body, hash } = openManifest(note, verifier);
+  return walkChain(target, recorded, async (name, dir) => {
+    const { body, hash } = openManifest(await target.readManifest(name, dir), verifier);
     return { body: shared(body), hash };
   });
 }
@@ -91,10 +92,14 @@ export async function readChainForWriter(
   // Of the manifests opened in full here, only the body of the newest is kept (a first run over a
   // long chain would otherwise hold every body).
   const kept: { newest: CheckedManifest | null } = { newest: null };
-  const chain = await walkChain<Place>(target, recorded, (note, name, dir) => {
+  const chain = await walkChain<Place>(target, recorded, async (name, dir) => {
+    // The hash of the file's bytes: for valid UTF-8 (all the memo holds) the manifest hash itself.
+    const bytes = await target.readManifestBytes(name, dir);
+    const byBytes = createHash('sha256').update(bytes).digest('hex');
+    const known = memo.head(byBytes);
+    if (known) return { hash: byBytes, body: known, name, dir };
+    const note = bytes.toString('utf8');
     const hash = manifestHash(note);
-    const known = memo.head(hash);
-    if (known) return { hash, body: known, name, dir };
     const m = openManifest(note, verifier);
     opened++;
     const head = { seq: m.body.seq, snapshotId: m.body.snapshotId, previous: m.body.previous };
@@ -117,7 +122,7 @@ export async function readChainForWriter(
 async function walkChain<M extends ChainLink>(
   target: BackupTarget,
   recorded: readonly RecordedSnapshot[],
-  open: (note: string, name: string, dir: 'snapshots' | 'pruned') => M,
+  open: (name: string, dir: 'snapshots' | 'pruned') => Promise<M>,
 ): Promise<{ manifests: M[]; pruned: M[]; problems: ChainProblem[] }> {
   const problems: ChainProblem[] = [];
   const bySeq = new Map<number, M[]>();
@@ -130,7 +135,7 @@ async function walkChain<M extends ChainLink>(
     const where = dir === 'pruned' ? `pruned/${name}` : name;
     let m: M;
     try {
-      m = open(await target.readManifest(name, dir), name, dir);
+      m = await open(name, dir);
     } catch (err) {
       if (!(err instanceof ManifestError)) throw err;
       problems.push({ kind: 'signature', seq, message: `${where}: ${err.message}` });

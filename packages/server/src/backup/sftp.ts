@@ -224,9 +224,13 @@ export class SftpTarget implements BackupTarget {
   }
 
   async readManifest(name: string, dir: 'snapshots' | 'pruned' = 'snapshots'): Promise<string> {
+    return (await this.readManifestBytes(name, dir)).toString('utf8');
+  }
+
+  async readManifestBytes(name: string, dir: 'snapshots' | 'pruned' = 'snapshots'): Promise<Buffer> {
     if (!MANIFEST_NAME.test(name)) throw new Error(`invalid manifest name ${name}`);
     const sftp = await this.sftp();
-    return (await call<Buffer>((cb) => sftp.readFile(this.p(dir, name), cb))).toString('utf8');
+    return call<Buffer>((cb) => sftp.readFile(this.p(dir, name), cb));
   }
 
   async putManifest(name: string, note: string): Promise<void> {

@@ -41,6 +41,8 @@ export interface BackupTarget {
   /** Names in pruned/, sorted: manifests of snapshots whose data retention removed. */
   listPrunedManifests(): Promise<string[]>;
   readManifest(name: string, dir?: 'snapshots' | 'pruned'): Promise<string>;
+  /** The manifest file's bytes, undecoded (hashing a 4 MB string cost ~50 ms, its bytes ~3 ms). */
+  readManifestBytes(name: string, dir?: 'snapshots' | 'pruned'): Promise<Buffer>;
   /** Stores a manifest; refuses to replace an existing one. */
   putManifest(name: string, note: string): Promise<void>;
   /** Removes stray temporary files older than a run (called at the start of each backup). */
@@ -175,8 +177,12 @@ export class LocalTarget implements BackupTarget {
   }
 
   async readManifest(name: string, dir: 'snapshots' | 'pruned' = 'snapshots'): Promise<string> {
+    return (await this.readManifestBytes(name, dir)).toString('utf8');
+  }
+
+  async readManifestBytes(name: string, dir: 'snapshots' | 'pruned' = 'snapshots'): Promise<Buffer> {
     if (!MANIFEST_NAME.test(name)) throw new Error(`invalid manifest name ${name}`);
-    return readFile(path.join(this.location, dir, name), 'utf8');
+    return readFile(path.join(this.location, dir, name));
   }
 
   // The file system's own mtimes. On a local target the writer could change them (utimes): a
