@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { NoteVerifier } from '@consilium/crypto/note';
-import { ManifestError, manifestHash, openManifest, type CheckedManifest, type ManifestBody, type ManifestFile } from './manifest.js';
+import { ManifestError, openManifest, type CheckedManifest, type ManifestBody, type ManifestFile } from './manifest.js';
 import { MANIFEST_NAME, type BackupTarget } from './target.js';
 
 export interface ChainProblem {
@@ -98,14 +98,12 @@ export async function readChainForWriter(
     const byBytes = createHash('sha256').update(bytes).digest('hex');
     const known = memo.head(byBytes);
     if (known) return { hash: byBytes, body: known, name, dir };
-    const note = bytes.toString('utf8');
-    const hash = manifestHash(note);
-    const m = openManifest(note, verifier);
+    const m = openManifest(bytes.toString('utf8'), verifier);
     opened++;
     const head = { seq: m.body.seq, snapshotId: m.body.snapshotId, previous: m.body.previous };
-    memo.rememberHead(hash, head);
-    if (!kept.newest || m.body.seq > kept.newest.body.seq) kept.newest = { body: m.body, hash };
-    return { hash, body: head, name, dir };
+    memo.rememberHead(m.hash, head);
+    if (!kept.newest || m.body.seq > kept.newest.body.seq) kept.newest = { body: m.body, hash: m.hash };
+    return { hash: m.hash, body: head, name, dir };
   });
   const last = [...chain.manifests, ...chain.pruned].sort((a, b) => a.body.seq - b.body.seq).at(-1);
   if (!last) return { problems: chain.problems, newest: null, opened };
