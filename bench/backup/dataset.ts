@@ -3,6 +3,7 @@
  * SQLite database and random blob files, sized as the issue asks. Synthetic rows stand in for real
  * conversations: the benches measure bytes, not referential rules.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,20 @@ export function dirBytes(dir: string): number {
     n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
   }
   return n;
+}
+
+/**
+ * The same starting state for a timed operation: everything written back (`sync`) and, as root,
+ * the page cache dropped. Returns whether it could be dropped.
+ */
+export function settle(): boolean {
+  execFileSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Every file under `dir` (none if it does not exist). */

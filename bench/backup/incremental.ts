@@ -26,7 +26,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
-import { addBlobs, addMessages, files, resetTo } from './dataset.js';
+import { addBlobs, addMessages, files, resetTo, settle } from './dataset.js';
 
 const [cmd, work, runsText] = process.argv.slice(2);
 if (!cmd || !work) throw new Error('usage: incremental.ts prepare|ours|restic|both <work dir> [runs]');
@@ -58,13 +58,9 @@ function recipients(): string {
  * COLD=1: as root the whole page cache is dropped (as run.ts does before each operation), else
  * only the data set's pages, so that both tools read it from disk.
  */
-function evict() {
-  if (process.env.COLD !== '1') return;
-  try {
-    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
-  } catch {
-    execFileSync('python3', ['-c', EVICT, dataDir]);
-  }
+function settleCold() {
+  if (process.env.COLD !== '1') execFileSync('sync');
+  else if (!settle()) execFileSync('python3', ['-c', EVICT, dataDir]);
 }
 const EVICT = `
 import os, sys
@@ -76,8 +72,7 @@ for d, _, fs in os.walk(sys.argv[1]):
 `;
 
 function timed(label: string, bin: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  execFileSync('sync');
-  evict();
+  settleCold();
   const timeFile = path.join(state, 'time.out');
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', '-o', timeFile, bin, ...args], { env, cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${label} failed: ${r.stderr}`);

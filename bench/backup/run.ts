@@ -36,7 +36,7 @@ import { loadConfig } from '../../packages/server/src/config.js';
 import { openDeps } from '../../packages/server/src/server.js';
 import { sqlitePath } from '../../packages/server/src/db/database.js';
 import { generateIdentity } from '../../packages/server/src/backup/age.js';
-import { addBlobs, addMessages, dirBytes, files, resetTo } from './dataset.js';
+import { addBlobs, addMessages, dirBytes, files, resetTo, settle } from './dataset.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -67,17 +67,6 @@ interface Measured {
   opSeconds: number;
   maxRssMiB: number;
   output: string;
-}
-
-/** Written back, then (as root) the page cache dropped: true when it could be dropped. */
-function settle(): boolean {
-  execFileSync('sync');
-  try {
-    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function timed(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.env): Measured {
