@@ -10,17 +10,28 @@ import { listBlobs, sqliteSnapshot, startSqliteSnapshot } from './snapshot.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'consilium-snapshot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * A live database in WAL mode under a new data directory: `schema`, then `rows` rows of random
+ * bytes (`size(i)` each) in table a, in one transaction. Returns the data directory, the open
+ * database and its insert statement.
+ */
+function liveDatabase(name: string, schema: string, rows: number, size: (i: number) => number, pragmas: string[] = []) {
+  const dataDir = path.join(dir, name);
+  mkdirSync(dataDir);
+  const live = new SqliteDatabase(sqlitePath({ dataDir }));
+  live.pragma('journal_mode = WAL');
+  for (const p of pragmas) live.pragma(p);
+  live.exec(schema);
+  const insert = live.prepare('INSERT INTO a (body) VALUES (?)');
+  live.transaction(() => {
+    for (let i = 0; i < rows; i++) insert.run(randomBytes(size(i)));
+  })();
+  return { dataDir, live, insert };
+}
+
 describe('SQLite snapshot (online backup API into 64 KiB destination pages)', () => {
   it('is the source database byte for byte but for the header counters the backup API bumps', async () => {
-    const dataDir = path.join(dir, 'data');
-    mkdirSync(dataDir);
-    const live = new SqliteDatabase(sqlitePath({ dataDir }));
-    live.pragma('journal_mode = WAL');
-    live.exec('CREATE TABLE a (id INTEGER PRIMARY KEY, body BLOB); CREATE INDEX a_body ON a (body); CREATE TABLE b (x TEXT)');
-    const insert = live.prepare('INSERT INTO a (body) VALUES (?)');
-    live.transaction(() => {
-      for (let i = 0; i < 3000; i++) insert.run(randomBytes(1000 + (i % 700)));
-    })();
+    const { dataDir, live, insert } = liveDatabase('data', 'CREATE TABLE a (id INTEGER PRIMARY KEY, body BLOB); CREATE INDEX a_body ON a (body); CREATE TABLE b (x TEXT)', 3000, (i) => 1000 + (i % 700));
     live.prepare('INSERT INTO b (x) VALUES (?)').run('only row');
     // Rows still in the WAL (not checkpointed) must be in the copy too.
     live.pragma('wal_autocheckpoint = 0');
@@ -64,15 +75,7 @@ describe('SQLite snapshot (online backup API into 64 KiB destination pages)', ()
   });
 
   it('holds the database as it was when the copy started: rows committed after `started` are not in the copy', async () => {
-    const dataDir = path.join(dir, 'data-started');
-    mkdirSync(dataDir);
-    const live = new SqliteDatabase(sqlitePath({ dataDir }));
-    live.pragma('journal_mode = WAL');
-    live.exec('CREATE TABLE a (id INTEGER PRIMARY KEY, body BLOB)');
-    const insert = live.prepare('INSERT INTO a (body) VALUES (?)');
-    live.transaction(() => {
-      for (let i = 0; i < 2000; i++) insert.run(randomBytes(2000));
-    })();
+    const { dataDir, live, insert } = liveDatabase('data-started', 'CREATE TABLE a (id INTEGER PRIMARY KEY, body BLOB)', 2000, () => 2000);
     const copy = path.join(dir, 'copy-started.sqlite');
     // The copy thread waits after opening its snapshot until the gate opens.
     const gate = new Int32Array(new SharedArrayBuffer(4));
@@ -106,16 +109,7 @@ describe('SQLite snapshot (online backup API into 64 KiB destination pages)', ()
   });
 
   it('copies the same on this thread as on the copy thread (the fallback when no thread can be had)', async () => {
-    const dataDir = path.join(dir, 'data-here');
-    mkdirSync(dataDir);
-    const live = new SqliteDatabase(sqlitePath({ dataDir }));
-    live.pragma('journal_mode = WAL');
-    live.pragma('wal_autocheckpoint = 0');
-    live.exec('CREATE TABLE a (id INTEGER PRIMARY KEY, body BLOB); CREATE TABLE b (x TEXT)');
-    const insert = live.prepare('INSERT INTO a (body) VALUES (?)');
-    live.transaction(() => {
-      for (let i = 0; i < 1500; i++) insert.run(randomBytes(1500));
-    })();
+    const { dataDir, live } = liveDatabase('data-here', 'CREATE TABLE a (id INTEGER PRIMARY KEY, body BLOB); CREATE TABLE b (x TEXT)', 1500, () => 1500, ['wal_autocheckpoint = 0']);
     const inWorker = path.join(dir, 'copy-worker.sqlite');
     const here = path.join(dir, 'copy-here.sqlite');
     const w = startSqliteSnapshot({ dataDir }, inWorker);

@@ -54,6 +54,20 @@ function bigObject(t: LocalTarget) {
   return { file: f, path: path.join(t.location, 'objects', f.object.slice(0, 2), f.object), manifest: m };
 }
 
+/**
+ * Someone with the signing key replaces snapshot 3 by a different one (without its last file,
+ * under snapshot id `id`). Returns the original manifest.
+ */
+async function forgeThird(t: LocalTarget, id: string) {
+  const key = loadBackupSigningKey(server.deps.config);
+  const third = manifestsOf(t)[2]!;
+  const original = openManifest(readFileSync(path.join(t.location, 'snapshots', third), 'utf8'), key.verifier);
+  const forged = signManifest({ ...original.body, snapshotId: id, files: original.body.files.slice(0, -1) }, key.signer);
+  unlinkSync(path.join(t.location, 'snapshots', third));
+  await t.putManifest(manifestName(3, id), forged.note);
+  return original;
+}
+
 const verify = (t: LocalTarget, extra: Parameters<typeof verifyTarget>[2] = {}) => verifyTarget(t, loadBackupSigningKey(server.deps.config).verifier, { recorded, ...extra });
 
 beforeAll(async () => {
@@ -140,12 +154,7 @@ describe('verify finds every kind of damage without a decryption key', () => {
   it('a forked chain: another signed manifest for a recorded seq', async () => {
     const key = loadBackupSigningKey(server.deps.config);
     const t = copy();
-    const names = manifestsOf(t);
-    const third = openManifest(readFileSync(path.join(t.location, 'snapshots', names[2]!), 'utf8'), key.verifier);
-    // Someone with the signing key writes a different snapshot 3 (say, without a blob) in its place.
-    const forged = signManifest({ ...third.body, snapshotId: 'f'.repeat(16), files: third.body.files.slice(0, -1) }, key.signer);
-    unlinkSync(path.join(t.location, 'snapshots', names[2]!));
-    await t.putManifest(manifestName(3, 'f'.repeat(16)), forged.note);
+    const third = await forgeThird(t, 'f'.repeat(16));
     expect(kinds(await verify(t))).toEqual(['forked']);
     // Two manifests for one seq are a fork even without the record.
     await t.putManifest(manifestName(3, third.body.snapshotId), third.note);
@@ -178,7 +187,6 @@ describe("the writer's chain check at the start of a backup (manifests it opened
   });
 
   it('finds what verify finds: a deleted, rolled-back, forked or edited manifest', async () => {
-    const key = loadBackupSigningKey(server.deps.config);
     const deleted = copy();
     unlinkSync(path.join(deleted.location, 'snapshots', manifestsOf(deleted)[1]!));
     expect(kinds(await writerCheck(deleted))).toEqual(['deleted']);
@@ -188,11 +196,7 @@ describe("the writer's chain check at the start of a backup (manifests it opened
     expect(kinds(r)).toEqual(['rolled-back']);
     expect(r.newest?.body.seq).toBe(2);
     const forked = copy();
-    const names = manifestsOf(forked);
-    const third = openManifest(readFileSync(path.join(forked.location, 'snapshots', names[2]!), 'utf8'), key.verifier);
-    const forged = signManifest({ ...third.body, snapshotId: 'e'.repeat(16), files: third.body.files.slice(0, -1) }, key.signer);
-    unlinkSync(path.join(forked.location, 'snapshots', names[2]!));
-    await forked.putManifest(manifestName(3, 'e'.repeat(16)), forged.note);
+    await forgeThird(forked, 'e'.repeat(16));
     const f = await writerCheck(forked);
     expect(kinds(f)).toEqual(['forked']);
     // Bytes it has not seen are opened (signature and all).
